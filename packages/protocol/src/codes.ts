@@ -1,0 +1,81 @@
+/**
+ * Stable error codes. Every error a peer can observe, in a reply, an ERROR or BYE frame, an HTTP
+ * error body or a WebSocket close, carries one of these codes. The strings never change meaning;
+ * new codes may be added. docs/protocol.md lists them with the same text.
+ */
+
+export interface CodeInfo {
+  /** HTTP status used when the error answers an HTTP request. */
+  status: number;
+  /** WebSocket close code used when the error ends a WebSocket connection (4000–4999 are ours). */
+  close: number;
+  /** True when the session is gone: the client must start a new one and signal a gap. */
+  endsSession: boolean;
+  /** What it means, for docs and default messages. */
+  meaning: string;
+}
+
+export const ErrorCodes = {
+  // malformed or forbidden input
+  bad_frame: { status: 400, close: 4400, endsSession: false, meaning: 'The frame is not valid JSON or not a valid wirehop frame.' },
+  unknown_frame: { status: 400, close: 4400, endsSession: false, meaning: 'The frame type code is not one this peer accepts.' },
+  bad_request: { status: 400, close: 4400, endsSession: false, meaning: 'The HTTP request is missing a required header or has the wrong method or content.' },
+  unsupported_version: { status: 400, close: 4400, endsSession: false, meaning: 'HELLO asked for a protocol version this server does not speak.' },
+  out_of_order: { status: 409, close: 4409, endsSession: false, meaning: 'A reliable frame skipped a sequence number; the client must resume and resend.' },
+  bad_ack: { status: 400, close: 4400, endsSession: false, meaning: 'An ack named a sequence number that was never sent.' },
+  message_too_large: { status: 413, close: 4413, endsSession: false, meaning: 'A frame is larger than maxMessageBytes.' },
+  body_too_large: { status: 413, close: 4413, endsSession: false, meaning: 'A POST body is larger than maxBatchBytes or holds more than maxBatchFrames frames.' },
+  hello_timeout: { status: 408, close: 4408, endsSession: false, meaning: 'No HELLO frame arrived on a new WebSocket within helloTimeoutMs.' },
+  // who may do what
+  unauthorized: { status: 401, close: 4401, endsSession: false, meaning: 'Authentication failed, or the resume token does not match the session.' },
+  forbidden_origin: { status: 403, close: 4403, endsSession: false, meaning: 'The Origin header is not in the allow-list.' },
+  forbidden: { status: 403, close: 4403, endsSession: false, meaning: 'The channel authorizer or publish hook refused this operation.' },
+  // sessions
+  session_unknown: { status: 404, close: 4404, endsSession: true, meaning: 'No session has this id (never existed, or forgotten long ago).' },
+  session_expired: { status: 410, close: 4410, endsSession: true, meaning: 'The session outlived its TTL with no transport attached and was closed.' },
+  replay_overflow: { status: 410, close: 4429, endsSession: true, meaning: 'Unacknowledged events outgrew the replay buffer (slow or absent reader); events after the last ack may be lost.' },
+  replay_unavailable: { status: 410, close: 4410, endsSession: true, meaning: 'The client asked to resume from a point the server no longer holds.' },
+  session_closed: { status: 410, close: 4000, endsSession: true, meaning: 'The server application closed the session.' },
+  server_closing: { status: 503, close: 4503, endsSession: true, meaning: 'The server is shutting down.' },
+  superseded: { status: 409, close: 4001, endsSession: false, meaning: 'Another transport attached to this session; this one is no longer used.' },
+  heartbeat_timeout: { status: 408, close: 4002, endsSession: false, meaning: 'Nothing was heard from the peer within heartbeatMs + heartbeatTimeoutMs.' },
+  // application
+  no_handler: { status: 404, close: 4404, endsSession: false, meaning: 'No request handler is registered for this method.' },
+  handler_error: { status: 500, close: 4500, endsSession: false, meaning: 'The application handler threw; the message says what it chose to expose.' },
+  not_subscribed: { status: 409, close: 4409, endsSession: false, meaning: 'The operation needs a subscription the session does not have.' },
+  // client-side only (never on the wire, but part of the same vocabulary)
+  timeout: { status: 408, close: 4408, endsSession: false, meaning: 'A request got no reply within its timeout (client side).' },
+  queue_full: { status: 429, close: 4429, endsSession: false, meaning: 'The client outbox is at maxQueue; the message was not queued (client side).' },
+  session_lost: { status: 410, close: 4410, endsSession: true, meaning: 'The session ended and the server could not say whether this message was processed (client side).' },
+  client_closed: { status: 499, close: 1000, endsSession: true, meaning: 'The client was closed before the operation completed (client side).' },
+  transport_failed: { status: 502, close: 4502, endsSession: false, meaning: 'A transport could not be opened or failed (client side).' },
+  internal: { status: 500, close: 4500, endsSession: false, meaning: 'An unexpected server error; other sessions are unaffected.' },
+} as const satisfies Record<string, CodeInfo>;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ErrorCodes, code);
+}
+
+/** Maps a WebSocket close code back to the error code that produced it, or undefined. */
+export function codeForClose(close: number): ErrorCode | undefined {
+  // Several codes share 4400/4409/4413; the first listed is the canonical one for that close code.
+  for (const [code, info] of Object.entries(ErrorCodes)) if (info.close === close) return code as ErrorCode;
+  return undefined;
+}
+
+/**
+ * The error type both packages throw and reject with. `code` is stable; `message` is for humans.
+ */
+export class WirehopError extends Error {
+  override readonly name = 'WirehopError';
+  constructor(
+    readonly code: ErrorCode | (string & {}),
+    message?: string,
+    /** Extra machine-readable detail, e.g. the HTTP status or the limit that was hit. */
+    readonly detail?: Record<string, unknown>,
+  ) {
+    super(message ?? (isErrorCode(code) ? ErrorCodes[code].meaning : code));
+  }
+}
