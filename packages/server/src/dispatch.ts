@@ -1,0 +1,204 @@
+/**
+ * Client reliable frames → hub and application handlers, with the answers of protocol.md §2.
+ * The session calls this in client sequence order. Only the authorize and publish hooks are
+ * awaited in order (a publish after a subscribe must see the subscription); request and message
+ * handlers run without holding back later frames. Every user callback is wrapped: a throw becomes
+ * a replyError or an onError call, never a crash.
+ */
+import { WirehopError, type ClientReliableFrame } from '@wirehop/protocol';
+import type { ChannelRules } from './channels.js';
+import type { Hub } from './hub.js';
+import type { ServerSession } from './session.js';
+import type { ChannelConfig, Session, UserBase } from './types.js';
+
+export type RequestHandler<U extends UserBase> = (data: unknown, session: Session<U>) => unknown;
+export type MessageHandler<U extends UserBase> = (data: unknown, session: Session<U>) => void | Promise<void>;
+
+export interface DispatchContext<U extends UserBase> {
+  hub: Hub<ServerSession<U>>;
+  rules: ChannelRules<U>;
+  requests: Map<string, RequestHandler<U>>;
+  messages: Map<string, MessageHandler<U>>;
+  emit(event: 'subscribe' | 'unsubscribe', session: ServerSession<U>, channel: string): void;
+  onError(error: unknown, phase: string, session?: ServerSession<U>): void;
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+
+/** Calls `then` with the value now, or when the promise settles; `fail` gets a throw or rejection. */
+function settle<T>(run: () => T | PromiseLike<T>, then: (value: T) => void, fail: (error: unknown) => void): void | Promise<void> {
+  let value: T | PromiseLike<T>;
+  try {
+    value = run();
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  if (!isThenable(value)) {
+    then(value);
+    return;
+  }
+  return Promise.resolve(value).then(then, fail);
+}
+
+export class Dispatcher<U extends UserBase> {
+  constructor(private readonly ctx: DispatchContext<U>) {}
+
+  /** Runs one frame. Returns a promise only while a hook is pending. */
+  dispatch(session: ServerSession<U>, frame: ClientReliableFrame): void | Promise<void> {
+    switch (frame.type) {
+      case 'subscribe':
+        return this.subscribe(session, frame.seq, frame.channel);
+      case 'unsubscribe':
+        return this.unsubscribe(session, frame.seq, frame.channel);
+      case 'publish':
+        return this.publish(session, frame.seq, frame.channel, frame.event, frame.data);
+      case 'send':
+        return this.message(session, frame.event, frame.data);
+      case 'request':
+        return this.request(session, frame.seq, frame.method, frame.data);
+      case 'presence':
+        return this.presence(session, frame.seq, frame.channel);
+    }
+  }
+
+  /** A thrown error as a replyError: WirehopError keeps its code and message; anything else is reported and hidden. */
+  private replyWithError(session: ServerSession<U>, re: number, error: unknown, phase: string, fallbackCode = 'handler_error'): void {
+    if (error instanceof WirehopError) {
+      session.replyError(re, error.code, error.message);
+      return;
+    }
+    this.ctx.onError(error, phase, session);
+    session.replyError(re, fallbackCode, fallbackCode === 'handler_error' ? 'the handler failed' : 'not allowed');
+  }
+
+  private subscribe(session: ServerSession<U>, seq: number, channel: string): void | Promise<void> {
+    const config = this.ctx.rules.match(channel);
+    if (!config) {
+      session.replyError(seq, 'forbidden', `no channel rule matches ${JSON.stringify(channel)}`);
+      return;
+    }
+    const presence = config.presence === true;
+    if (session.channels.has(channel)) {
+      session.reply(seq, { presence });
+      return;
+    }
+    const authorize = config.authorize;
+    if (!authorize) return this.subscribed(session, seq, channel, presence);
+    return settle(
+      () => authorize(session, channel),
+      (allowed) => {
+        if (!session.isOpen) return;
+        if (allowed === true) this.subscribed(session, seq, channel, presence);
+        else session.replyError(seq, 'forbidden', `not allowed to subscribe to ${JSON.stringify(channel)}`);
+      },
+      (error) => session.isOpen && this.replyWithError(session, seq, error, 'authorize'),
+    );
+  }
+
+  private subscribed(session: ServerSession<U>, seq: number, channel: string, presence: boolean): void {
+    const joined = this.ctx.hub.subscribe(session, channel, presence);
+    // The reply first, so the client knows the subscription before its first presence frame.
+    session.reply(seq, { presence });
+    if (joined) this.ctx.hub.announce('join', channel, joined);
+    this.ctx.emit('subscribe', session, channel);
+  }
+
+  private unsubscribe(session: ServerSession<U>, seq: number, channel: string): void {
+    // Idempotent: unsubscribing from a channel one is not in succeeds (the client may resend after a gap).
+    if (!session.channels.has(channel)) {
+      session.reply(seq, null);
+      return;
+    }
+    const left = this.ctx.hub.unsubscribe(session, channel);
+    session.reply(seq, null);
+    if (left) this.ctx.hub.announce('leave', channel, left);
+    this.ctx.emit('unsubscribe', session, channel);
+  }
+
+  private publish(session: ServerSession<U>, seq: number, channel: string, event: string, data: unknown): void | Promise<void> {
+    const config: ChannelConfig<U> | undefined = this.ctx.rules.match(channel);
+    const hook = config?.publish;
+    if (!hook) {
+      session.replyError(seq, 'forbidden', `clients may not publish to ${JSON.stringify(channel)}`);
+      return;
+    }
+    // No subscription needed: the publish config is the gate (a client may post into a room it does not read).
+    if (hook === true) return this.fanOut(session, seq, channel, event, data);
+    return settle(
+      () => hook(session, channel, event, data),
+      (verdict) => {
+        if (!session.isOpen) return;
+        if (verdict === true) this.fanOut(session, seq, channel, event, data);
+        else if (typeof verdict === 'object' && verdict !== null && 'data' in verdict) this.fanOut(session, seq, channel, event, verdict.data);
+        else session.replyError(seq, 'forbidden', `not allowed to publish to ${JSON.stringify(channel)}`);
+      },
+      (error) => session.isOpen && this.replyWithError(session, seq, error, 'publish'),
+    );
+  }
+
+  private fanOut(session: ServerSession<U>, seq: number, channel: string, event: string, data: unknown): void {
+    try {
+      this.ctx.hub.publish(channel, event, data);
+    } catch (error) {
+      // Oversize after a hook replaced the data, or data that is not JSON: the publisher is told.
+      this.replyWithError(session, seq, error, 'publish');
+      return;
+    }
+    // After the fan-out, so a subscribed publisher has its own event before the reply.
+    session.reply(seq, null);
+  }
+
+  private message(session: ServerSession<U>, event: string, data: unknown): void {
+    const handler = this.ctx.messages.get(event);
+    if (!handler) {
+      this.ctx.onError(new WirehopError('no_handler', `no onMessage handler for ${JSON.stringify(event)}`), 'message', session);
+      return;
+    }
+    // Not awaited: a slow handler must not hold back later frames.
+    void settle(
+      () => handler(data, session),
+      () => undefined,
+      (error) => this.ctx.onError(error, 'message', session),
+    );
+  }
+
+  private request(session: ServerSession<U>, seq: number, method: string, data: unknown): void {
+    const handler = this.ctx.requests.get(method);
+    if (!handler) {
+      session.replyError(seq, 'no_handler', `no request handler for ${JSON.stringify(method)}`);
+      return;
+    }
+    // Not awaited: the reply goes out whenever the handler settles; later frames run meanwhile.
+    void settle(
+      () => handler(data, session),
+      (result) => this.replyResult(session, seq, result),
+      (error) => this.replyWithError(session, seq, error, 'request'),
+    );
+  }
+
+  /** A handler's result as a reply; a result that cannot be sent becomes a replyError. */
+  private replyResult(session: ServerSession<U>, seq: number, result: unknown): void {
+    try {
+      session.checkedReply(seq, result);
+    } catch (error) {
+      // Not JSON, or over maxMessageBytes: a server-side bug the application should hear about.
+      this.ctx.onError(error, 'reply', session);
+      if (error instanceof WirehopError) session.replyError(seq, error.code, error.message);
+      else session.replyError(seq, 'handler_error', 'the handler failed');
+    }
+  }
+
+  private presence(session: ServerSession<U>, seq: number, channel: string): void {
+    if (!session.channels.has(channel)) {
+      session.replyError(seq, 'not_subscribed', `subscribe to ${JSON.stringify(channel)} to see its presence`);
+      return;
+    }
+    if (!this.ctx.hub.tracksPresence(channel)) {
+      session.replyError(seq, 'forbidden', `presence is not enabled on ${JSON.stringify(channel)}`);
+      return;
+    }
+    this.replyResult(session, seq, this.ctx.hub.members(channel));
+  }
+}

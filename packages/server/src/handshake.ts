@@ -1,0 +1,166 @@
+/**
+ * Opening and resuming sessions (protocol.md §3), shared by the WebSocket HELLO and the SSE
+ * routes (POST /session creates, GET /sse resumes). Answers are data; each transport turns a
+ * failure into its own form (ERROR/BYE + close code, or an HTTP error body).
+ */
+import {
+  ErrorCodes,
+  PROTOCOL_VERSION,
+  WirehopError,
+  encodeFrame,
+  isErrorCode,
+  type ErrorCode,
+  type HelloFrame,
+} from '@wirehop/protocol';
+import type { ResolvedOptions } from './options.js';
+import type { ServerSession } from './session.js';
+import type { SessionRegistry } from './sessions.js';
+import type { AuthContext, UserBase } from './types.js';
+
+/** What the handshake needs of the server. */
+export interface HandshakeCore<U extends UserBase> {
+  readonly options: ResolvedOptions<U>;
+  readonly registry: SessionRegistry<ServerSession<U>>;
+  readonly closing: boolean;
+  /** Registers a new session and tells 'session' listeners. */
+  createSession(id: string, user: U): ServerSession<U>;
+  onError(error: unknown, phase: string, session?: ServerSession<U>): void;
+}
+
+/** Why a HELLO or resume was refused, in every form a transport needs. */
+export interface Refusal {
+  ok: false;
+  code: string;
+  message: string;
+  /** HTTP status (the error's, or the authenticate hook's `detail.status`). */
+  status: number;
+  /** WebSocket close code. */
+  close: number;
+  /** The session is gone: answer BYE (with ack), not ERROR. */
+  endsSession: boolean;
+  /** Last client frame processed, when known (ended sessions). */
+  ack?: number;
+}
+
+export interface Opened<U extends UserBase> {
+  ok: true;
+  session: ServerSession<U>;
+  resumed: boolean;
+  /** The client's resume point: replay starts after it. */
+  ack: number;
+}
+
+export type HandshakeResult<U extends UserBase> = Opened<U> | Refusal;
+
+/** A refusal with the status and close code of protocol.md §8. */
+export function refuse(code: ErrorCode, message?: string, ack?: number): Refusal {
+  const info = ErrorCodes[code];
+  const refusal: Refusal = { ok: false, code, message: message ?? info.meaning, status: info.status, close: info.close, endsSession: info.endsSession };
+  if (ack !== undefined) refusal.ack = ack;
+  return refusal;
+}
+
+/** The frame a WebSocket gets for a refusal: BYE (with ack) if the session is gone, else ERROR. */
+export function refusalFrame(r: Refusal): string {
+  return r.endsSession
+    ? encodeFrame({ type: 'bye', code: r.code, message: r.message, ack: r.ack ?? 0 })
+    : encodeFrame({ type: 'error', code: r.code, message: r.message });
+}
+
+/** HTTP error body of protocol.md §7. */
+export function refusalBody(r: Pick<Refusal, 'code' | 'message' | 'ack'>): { error: { code: string; message: string; ack?: number } } {
+  return { error: r.ack === undefined ? { code: r.code, message: r.message } : { code: r.code, message: r.message, ack: r.ack } };
+}
+
+/**
+ * Resolves a resume: id + token + the client's last delivered server seq. Synchronous, so the
+ * caller can attach before any other frame is queued. A resume point no longer held ends the
+ * session (replay_unavailable): the client must learn about the gap.
+ */
+export function resume<U extends UserBase>(core: HandshakeCore<U>, sid: string, token: string, ack: number): HandshakeResult<U> {
+  if (core.closing) return refuse('server_closing');
+  const found = core.registry.lookup(sid, token);
+  switch (found.kind) {
+    case 'unknown':
+      return refuse('session_unknown');
+    case 'unauthorized':
+      return refuse('unauthorized', 'the resume token does not match the session');
+    case 'ended': {
+      const { code, message, ack: processed } = found.tombstone;
+      return refuse(code, message, processed);
+    }
+    case 'live': {
+      const session = found.session;
+      const check = session.checkResume(ack);
+      if (check === 'bad_ack') return refuse('bad_ack', `ack ${ack} is ahead of the last frame sent (${session.held.lastSeq})`);
+      if (check === 'replay_unavailable') {
+        const message = `frames after ${ack} are no longer held (acked up to ${session.held.acked})`;
+        session.end('replay_unavailable', message);
+        return refuse('replay_unavailable', message, session.processed);
+      }
+      return { ok: true, session, resumed: true, ack };
+    }
+  }
+}
+
+/** The user authenticate() returned, or a refusal. Exceptions that are not WirehopError are reported and hidden. */
+async function authenticateUser<U extends UserBase>(core: HandshakeCore<U>, id: string, ctx: AuthContext): Promise<{ ok: true; user: U } | Refusal> {
+  const hook = core.options.authenticate;
+  if (!hook) return { ok: true, user: { id } as U };
+  let user: U;
+  try {
+    user = await hook(ctx);
+  } catch (error) {
+    if (!(error instanceof WirehopError)) {
+      core.onError(error, 'authenticate');
+      return refuse('unauthorized', 'authentication failed');
+    }
+    const known = isErrorCode(error.code) ? ErrorCodes[error.code] : ErrorCodes.unauthorized;
+    const status = typeof error.detail?.status === 'number' ? error.detail.status : known.status;
+    return { ok: false, code: error.code, message: error.message, status, close: known.close, endsSession: false };
+  }
+  if (typeof user !== 'object' || user === null || typeof user.id !== 'string' || user.id.length === 0) {
+    core.onError(new TypeError('wirehop: authenticate() must return a user object with a non-empty string id'), 'authenticate');
+    return refuse('internal', 'authentication failed');
+  }
+  return { ok: true, user };
+}
+
+/** Runs a HELLO: resume (sid given) or a new session after authenticate(). */
+export async function handshake<U extends UserBase>(core: HandshakeCore<U>, hello: HelloFrame, ctx: Omit<AuthContext, 'auth'>): Promise<HandshakeResult<U>> {
+  if (core.closing) return refuse('server_closing');
+  if (hello.v !== PROTOCOL_VERSION) return refuse('unsupported_version', `protocol version ${hello.v} is not supported (this server speaks ${PROTOCOL_VERSION})`);
+  if (hello.sid !== undefined) return resume(core, hello.sid, hello.token ?? '', hello.ack ?? 0);
+  const id = core.registry.newId();
+  const auth = await authenticateUser(core, id, { ...ctx, auth: hello.auth });
+  if (!auth.ok) return auth;
+  if (core.closing) return refuse('server_closing');
+  return { ok: true, session: core.createSession(id, auth.user), resumed: false, ack: 0 };
+}
+
+/** The WELCOME for an opened session; the token only when the session is new. */
+export function welcomeFrame<U extends UserBase>(options: ResolvedOptions<U>, opened: Opened<U>): string {
+  const { session, resumed } = opened;
+  const welcome = {
+    type: 'welcome' as const,
+    v: PROTOCOL_VERSION,
+    sid: session.id,
+    resumed,
+    ack: session.takeAck(),
+    heartbeatMs: options.heartbeatMs,
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+    sessionTtlMs: options.sessionTtlMs,
+    maxMessageBytes: options.limits.maxMessageBytes,
+  };
+  return encodeFrame(resumed ? welcome : { ...welcome, token: session.token });
+}
+
+/**
+ * A session handshake() returned may have ended before the transport could attach it (a 'session'
+ * listener closed it, or it ended while authenticate() ran for a resume): answer as a late resume would.
+ */
+export function reopened<U extends UserBase>(core: HandshakeCore<U>, result: HandshakeResult<U>): HandshakeResult<U> {
+  if (!result.ok || result.session.isOpen) return result;
+  const found = core.registry.lookup(result.session.id, result.session.token);
+  return found.kind === 'ended' ? refuse(found.tombstone.code, found.tombstone.message, found.tombstone.ack) : refuse('session_unknown');
+}

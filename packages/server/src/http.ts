@@ -1,0 +1,211 @@
+/**
+ * The HTTP routes of protocol.md §5, as a Hono app relative to the base path: POST /session,
+ * GET /sse, POST /send, GET /ping, OPTIONS (CORS preflight), DELETE /session (an extension: see
+ * below), and JSON bad_request answers for GET /ws without an upgrade and for other methods. SSE is written straight to the Node response and POST bodies are read straight from the
+ * Node request (c.env from @hono/node-server), so limits apply as bytes arrive.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import {
+  Defaults,
+  Headers as WirehopHeaders,
+  NDJSON,
+  Paths,
+  decodeClientFrame,
+  encodeBatch,
+  encodeFrame,
+  splitBatch,
+  type ErrorCode,
+} from '@wirehop/protocol';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { LineSplitter, readLines, readText } from './body.js';
+import { handshake, refuse, refusalBody, reopened, resume, welcomeFrame, type HandshakeCore, type Refusal } from './handshake.js';
+import { corsHeaders, preflightHeaders } from './origin.js';
+import { parseCookies } from './request-info.js';
+import type { ServerSession } from './session.js';
+import { SseDownstream, sseHeaders } from './transports/sse.js';
+import type { UserBase } from './types.js';
+import { applyClientFrame, type UpstreamOutcome } from './upstream.js';
+
+/** What the routes need of the server. */
+export interface HttpHost<U extends UserBase> extends HandshakeCore<U> {
+  /** The Origin allow-list decision (a throwing policy function counts as "no"). */
+  originAllowed(origin: string | undefined, host: string | undefined, request: () => Request): boolean;
+}
+
+type Env = {
+  Bindings: Partial<{ incoming: IncomingMessage | Http2ServerRequest; outgoing: ServerResponse | Http2ServerResponse }>;
+  Variables: { cors: Record<string, string> };
+};
+type C = Context<Env>;
+
+function fail(c: C, r: Pick<Refusal, 'code' | 'message' | 'ack' | 'status'>): Response {
+  return c.json(refusalBody(r), r.status as 400, c.get('cors'));
+}
+
+function failCode(c: C, code: ErrorCode, message?: string, ack?: number): Response {
+  return fail(c, refuse(code, message, ack));
+}
+
+/** Routes that need Node's request/response objects answer this elsewhere. */
+function notOnNode(c: C): Response {
+  return failCode(c, 'internal', 'wirehop HTTP routes must be served by @hono/node-server (c.env.incoming/outgoing missing)');
+}
+
+function contentLength(c: C): number | undefined {
+  const raw = c.req.header('content-length');
+  const n = raw === undefined ? NaN : Number(raw);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** The Hono app with wirehop's routes, relative to the base path. */
+export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
+  const { limits } = host.options;
+  const app = new Hono<Env>();
+
+  // Only wirehop's own paths: mounted at '/', a '*' middleware would also guard the application's routes.
+  const paths = Object.values(Paths);
+  const guard: MiddlewareHandler<Env> = async (c, next) => {
+    const origin = c.req.header('origin');
+    // HTTP/2 has :authority instead of Host; the adapter puts it in the URL.
+    const hostHeader = c.req.header('host') ?? new URL(c.req.url).host;
+    if (!host.originAllowed(origin, hostHeader, () => c.req.raw)) {
+      c.set('cors', {});
+      return failCode(c, 'forbidden_origin', `origin ${origin} is not allowed`);
+    }
+    c.set('cors', corsHeaders(host.options, origin));
+    if (host.closing && c.req.method !== 'OPTIONS') return failCode(c, 'server_closing');
+    await next();
+  };
+  for (const path of paths) app.use(path, guard);
+
+  for (const path of paths)
+    app.options(path, (c) => c.body(null, 204, preflightHeaders(host.options, c.req.header('origin'), c.req.header('access-control-request-headers'))));
+
+  app.get(Paths.ping, (c) => c.body(null, 204, c.get('cors')));
+
+  app.get(Paths.websocket, (c) => failCode(c, 'bad_request', 'GET /ws needs a WebSocket upgrade (is attach() wired to the HTTP server?)'));
+
+  app.post(Paths.session, async (c) => {
+    const incoming = c.env?.incoming;
+    if (!incoming) return notOnNode(c);
+    const length = contentLength(c);
+    if (length !== undefined && length > limits.maxMessageBytes) return failCode(c, 'message_too_large', `HELLO exceeds maxMessageBytes (${limits.maxMessageBytes})`);
+    const text = await readText(incoming, limits.maxMessageBytes);
+    if (text === undefined) return failCode(c, 'bad_request', 'the request body was cut short');
+    if (typeof text !== 'string') return failCode(c, text.code, text.message);
+    // A JSON body may be pretty-printed over several lines; NDJSON has the frame on its first line.
+    let decoded = decodeClientFrame(text.trim(), limits);
+    if (!decoded.ok) decoded = decodeClientFrame(splitBatch(text)[0] ?? '', limits);
+    if (!decoded.ok) return failCode(c, decoded.code, decoded.message);
+    const hello = decoded.frame;
+    if (hello.type !== 'hello') return failCode(c, 'bad_frame', `expected a HELLO frame, got ${hello.type}`);
+    if (hello.sid !== undefined) return failCode(c, 'bad_request', 'POST /session only creates sessions: resume with GET /sse');
+    const headers = c.req.raw.headers;
+    const result = reopened(host, await handshake(host, hello, {
+      headers,
+      cookies: parseCookies(headers.get('cookie')),
+      transport: 'sse',
+      ip: incoming.socket?.remoteAddress,
+    }));
+    if (!result.ok) return fail(c, result);
+    return c.body(welcomeFrame(host.options, result), 200, { ...c.get('cors'), 'content-type': 'application/json' });
+  });
+
+  // Extension (not yet in protocol.md): an SSE client that closes for good says so, since a
+  // dropped stream cannot tell "gone" from "reconnecting". WebSocket clients close with 1000.
+  app.delete(Paths.session, (c) => {
+    const sid = c.req.header(WirehopHeaders.session);
+    const token = c.req.header(WirehopHeaders.token);
+    if (!sid || !token) return failCode(c, 'bad_request', `DELETE /session needs the ${WirehopHeaders.session} and ${WirehopHeaders.token} headers`);
+    const found = host.registry.lookup(sid, token);
+    if (found.kind === 'unknown') return failCode(c, 'session_unknown');
+    if (found.kind === 'unauthorized') return failCode(c, 'unauthorized', 'the resume token does not match the session');
+    if (found.kind === 'live') found.session.end('client_closed', 'the client closed the session');
+    return c.body(null, 204, c.get('cors'));
+  });
+
+  app.get(Paths.sse, (c) => {
+    const { incoming, outgoing } = c.env ?? {};
+    if (!incoming || !outgoing) return notOnNode(c);
+    const sid = c.req.header(WirehopHeaders.session);
+    const token = c.req.header(WirehopHeaders.token);
+    if (!sid || !token) return failCode(c, 'bad_request', `GET /sse needs the ${WirehopHeaders.session} and ${WirehopHeaders.token} headers`);
+    const lastEventId = c.req.header(WirehopHeaders.lastEventId)?.trim() || '0';
+    const ack = /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : NaN;
+    if (Number.isNaN(ack)) return failCode(c, 'bad_request', 'Last-Event-ID must be a non-negative integer');
+    const result = reopened(host, resume(host, sid, token, ack));
+    if (!result.ok) return fail(c, result);
+    // The client may be gone already: then 'close' was emitted before we could listen for it.
+    if (outgoing.destroyed || incoming.socket?.destroyed) return RESPONSE_ALREADY_SENT;
+    const session = result.session;
+    const downstream: SseDownstream = new SseDownstream(
+      outgoing,
+      sseHeaders(incoming.httpVersionMajor >= 2, c.get('cors')),
+      Defaults.sseRetryMs,
+      () => session.detach(downstream, Date.now()),
+    );
+    session.attach(downstream, result.ack, welcomeFrame(host.options, result), Date.now());
+    return RESPONSE_ALREADY_SENT;
+  });
+
+  app.post(Paths.send, async (c) => {
+    const incoming = c.env?.incoming;
+    if (!incoming) return notOnNode(c);
+    const sid = c.req.header(WirehopHeaders.session);
+    const token = c.req.header(WirehopHeaders.token);
+    if (!sid || !token) return failCode(c, 'bad_request', `POST /send needs the ${WirehopHeaders.session} and ${WirehopHeaders.token} headers`);
+    const found = host.registry.lookup(sid, token);
+    if (found.kind === 'unknown') return failCode(c, 'session_unknown');
+    if (found.kind === 'unauthorized') return failCode(c, 'unauthorized', 'the resume token does not match the session');
+    if (found.kind === 'ended') return failCode(c, found.tombstone.code, found.tombstone.message, found.tombstone.ack);
+    const session = found.session;
+    const length = contentLength(c);
+    if (length !== undefined && length > limits.maxBatchBytes)
+      return failCode(c, 'body_too_large', `body exceeds maxBatchBytes (${limits.maxBatchBytes} bytes)`, session.processed);
+    return answerBatch(c, host, session, incoming);
+  });
+
+  // Registered last: only methods no route above took.
+  for (const path of paths) app.all(path, (c) => failCode(c, 'bad_request', `${c.req.method} is not supported on ${path}`));
+
+  return app;
+}
+
+/** Reads a POST /send body line by line into the session and answers ACK (+ PONGs), or the first error with the ack. */
+async function answerBatch<U extends UserBase>(c: C, host: HttpHost<U>, session: ServerSession<U>, incoming: IncomingMessage | Http2ServerRequest): Promise<Response> {
+  const { limits } = host.options;
+  const pongs: string[] = [];
+  let failure: Extract<UpstreamOutcome, { ok: false }> | undefined;
+  session.lastHeard = Date.now();
+  const splitter = new LineSplitter({ maxBodyBytes: limits.maxBatchBytes, maxLineBytes: limits.maxMessageBytes, maxLines: limits.maxBatchFrames }, (line) => {
+    const decoded = decodeClientFrame(line, limits);
+    const outcome: UpstreamOutcome = decoded.ok ? applyClientFrame(session, decoded.frame) : { ok: false, code: decoded.code, message: decoded.message };
+    if (!outcome.ok) {
+      failure = outcome;
+      return 'stop';
+    }
+    if (outcome.pong) pongs.push(outcome.pong);
+    return undefined;
+  });
+  session.beginBatch();
+  let ack: number;
+  let end: Awaited<ReturnType<typeof readLines>>;
+  try {
+    end = await readLines(incoming, splitter);
+  } finally {
+    ack = session.endBatch();
+  }
+  session.lastHeard = Date.now();
+  if (!session.isOpen) {
+    // The session ended while this body was processed (the application closed it, or overflow).
+    const found = host.registry.lookup(session.id, session.token);
+    return found.kind === 'ended' ? failCode(c, found.tombstone.code, found.tombstone.message, found.tombstone.ack) : failCode(c, 'session_unknown');
+  }
+  if (end.kind === 'error') return failCode(c, end.error.code, end.error.message, ack);
+  if (failure) return failCode(c, failure.code, failure.message, ack);
+  if (end.kind === 'aborted') return failCode(c, 'bad_request', 'the request body was cut short', ack);
+  const body = encodeBatch([encodeFrame({ type: 'ack', ack }), ...pongs]);
+  return c.body(body, 200, { ...c.get('cors'), 'content-type': NDJSON });
+}

@@ -1,0 +1,20 @@
+/**
+ * @wirehop/server — realtime channels over WebSocket and SSE+POST with sessions that deliver
+ * every frame exactly once, in order, across reconnects and transport switches.
+ *
+ * @example
+ * import { createWirehop, WirehopError } from '@wirehop/server';
+ * const wirehop = createWirehop().channel('room:*', { publish: true, presence: true });
+ * await wirehop.listen({ port: 3000 }); // clients connect to http://host:3000/wirehop
+ */
+export { createWirehop } from './wirehop.js';
+export { WirehopError, ErrorCodes, Defaults, type ErrorCode, type Json, type Member } from '@wirehop/protocol';
+export type {
+  AuthContext,
+  ChannelConfig,
+  ListeningServer,
+  ServerOptions,
+  Session,
+  UserBase,
+  Wirehop,
+} from './types.js';

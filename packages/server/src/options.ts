@@ -1,0 +1,161 @@
+/**
+ * Server options: defaults, and validation at construction. A wrong or conflicting option is a
+ * programmer error, so it throws at once with a message that says what to change, rather than
+ * misbehaving under load later.
+ */
+import { Defaults } from '@wirehop/protocol';
+import type { AuthContext, ServerOptions, Session, UserBase } from './types.js';
+
+/** Every size limit, resolved. */
+export interface ServerLimits {
+  maxMessageBytes: number;
+  maxBatchBytes: number;
+  maxBatchFrames: number;
+  replayBufferFrames: number;
+  replayBufferBytes: number;
+  highWaterMarkBytes: number;
+  maxChannelLength: number;
+  maxNameLength: number;
+}
+
+export type OriginPolicy = 'same-origin' | '*' | ReadonlySet<string> | ((origin: string, request: Request) => boolean);
+
+/** Options with every default filled in. */
+export interface ResolvedOptions<U extends UserBase = UserBase> {
+  path: string;
+  authenticate: ((ctx: AuthContext) => U | Promise<U>) | undefined;
+  origins: OriginPolicy;
+  cors: false | { credentials: boolean; maxAgeS: number };
+  heartbeatMs: number;
+  heartbeatTimeoutMs: number;
+  sessionTtlMs: number;
+  helloTimeoutMs: number;
+  tombstoneTtlMs: number;
+  maxTombstones: number;
+  ackEvery: number;
+  ackDelayMs: number;
+  limits: ServerLimits;
+  onError: (error: unknown, where: { session?: Session<U>; phase: string }) => void;
+}
+
+/** Server-only defaults; the shared ones come from Defaults in @wirehop/protocol. */
+export const ServerDefaults = {
+  path: '/wirehop',
+  tombstoneTtlMs: 300_000,
+  maxTombstones: 10_000,
+  cors: { credentials: true, maxAgeS: 600 },
+} as const;
+
+const TOP_KEYS = new Set([
+  'path', 'authenticate', 'origins', 'cors', 'heartbeatMs', 'heartbeatTimeoutMs', 'sessionTtlMs', 'helloTimeoutMs',
+  'tombstoneTtlMs', 'maxTombstones', 'ackEvery', 'ackDelayMs', 'limits', 'onError',
+]);
+const LIMIT_KEYS = [
+  'maxMessageBytes', 'maxBatchBytes', 'maxBatchFrames', 'replayBufferFrames', 'replayBufferBytes',
+  'highWaterMarkBytes', 'maxChannelLength', 'maxNameLength',
+] as const;
+
+/** setTimeout clamps larger delays to 1 ms, which would turn a long timeout into a busy loop. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function fail(message: string): never {
+  throw new TypeError(`wirehop: ${message}`);
+}
+
+function integer(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    fail(`options.${name} must be an integer from ${min} to ${max} (got ${String(value)})`);
+  return value;
+}
+
+function resolveLimits(input: unknown): ServerLimits {
+  if (input !== undefined && (typeof input !== 'object' || input === null)) fail('options.limits must be an object');
+  const given = (input ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(given))
+    if (!(LIMIT_KEYS as readonly string[]).includes(key)) fail(`unknown option limits.${key} (known: ${LIMIT_KEYS.join(', ')})`);
+  const limits = {} as ServerLimits;
+  for (const key of LIMIT_KEYS) limits[key] = integer(`limits.${key}`, given[key], Defaults[key], 1);
+  if (limits.maxMessageBytes > limits.maxBatchBytes)
+    fail(`limits.maxMessageBytes (${limits.maxMessageBytes}) must not exceed limits.maxBatchBytes (${limits.maxBatchBytes}): a frame must fit in one POST`);
+  if (limits.maxMessageBytes > limits.replayBufferBytes)
+    fail(`limits.maxMessageBytes (${limits.maxMessageBytes}) must not exceed limits.replayBufferBytes (${limits.replayBufferBytes}): one frame must fit in the replay buffer`);
+  return limits;
+}
+
+/** Strips a trailing slash ('/wirehop/' → '/wirehop'); '/' stays '/'. */
+function resolvePath(value: unknown): string {
+  if (value === undefined) return ServerDefaults.path;
+  if (typeof value !== 'string' || !value.startsWith('/') || /[?#\s]/.test(value))
+    fail(`options.path must be a URL path starting with '/' (got ${JSON.stringify(value)})`);
+  const path = value.length > 1 ? value.replace(/\/+$/, '') : value;
+  return path === '' ? '/' : path;
+}
+
+function resolveOrigins(value: unknown): OriginPolicy {
+  if (value === undefined || value === 'same-origin') return 'same-origin';
+  if (value === '*') return '*';
+  if (typeof value === 'function') return value as OriginPolicy;
+  if (!Array.isArray(value)) fail(`options.origins must be 'same-origin', '*', an array of origins or a function`);
+  const set = new Set<string>();
+  for (const entry of value) {
+    let origin: string | undefined;
+    try {
+      origin = typeof entry === 'string' ? new URL(entry).origin : undefined;
+    } catch {
+      origin = undefined;
+    }
+    // An origin is scheme://host[:port] only: a path or trailing slash would never match a browser's Origin.
+    if (!origin || origin === 'null' || origin !== entry.toLowerCase())
+      fail(`options.origins entry ${JSON.stringify(entry)} is not an origin like 'https://example.com'`);
+    set.add(origin);
+  }
+  return set;
+}
+
+function resolveCors(value: unknown): ResolvedOptions['cors'] {
+  if (value === false) return false;
+  if (value === undefined) return { ...ServerDefaults.cors };
+  if (typeof value !== 'object' || value === null) fail('options.cors must be false or { credentials?, maxAgeS? }');
+  const { credentials, maxAgeS, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) fail(`unknown option cors.${unknown[0]} (known: credentials, maxAgeS)`);
+  if (credentials !== undefined && typeof credentials !== 'boolean') fail('options.cors.credentials must be a boolean');
+  return {
+    credentials: credentials ?? ServerDefaults.cors.credentials,
+    maxAgeS: integer('cors.maxAgeS', maxAgeS, ServerDefaults.cors.maxAgeS, 0),
+  };
+}
+
+function optionalFunction<F>(name: string, value: unknown): F | undefined {
+  if (value !== undefined && typeof value !== 'function') fail(`options.${name} must be a function`);
+  return value as F | undefined;
+}
+
+const defaultOnError = (error: unknown, where: { phase: string }) => console.error(`[wirehop] ${where.phase}:`, error);
+
+/**
+ * Fills in defaults and validates. Throws TypeError('wirehop: …') for unknown keys, values out of
+ * range, and limits that contradict each other.
+ */
+export function resolveOptions<U extends UserBase>(options: ServerOptions<U> = {}): ResolvedOptions<U> {
+  if (typeof options !== 'object' || options === null) fail('options must be an object');
+  for (const key of Object.keys(options)) if (!TOP_KEYS.has(key)) fail(`unknown option ${key} (known: ${[...TOP_KEYS].join(', ')})`);
+  const o = options as Record<string, unknown>;
+  return {
+    path: resolvePath(o.path),
+    authenticate: optionalFunction('authenticate', o.authenticate),
+    origins: resolveOrigins(o.origins),
+    cors: resolveCors(o.cors),
+    heartbeatMs: integer('heartbeatMs', o.heartbeatMs, Defaults.heartbeatMs, 1, MAX_TIMER_MS),
+    heartbeatTimeoutMs: integer('heartbeatTimeoutMs', o.heartbeatTimeoutMs, Defaults.heartbeatTimeoutMs, 1, MAX_TIMER_MS),
+    sessionTtlMs: integer('sessionTtlMs', o.sessionTtlMs, Defaults.sessionTtlMs, 1, MAX_TIMER_MS),
+    helloTimeoutMs: integer('helloTimeoutMs', o.helloTimeoutMs, Defaults.helloTimeoutMs, 1, MAX_TIMER_MS),
+    tombstoneTtlMs: integer('tombstoneTtlMs', o.tombstoneTtlMs, ServerDefaults.tombstoneTtlMs, 0, MAX_TIMER_MS),
+    maxTombstones: integer('maxTombstones', o.maxTombstones, ServerDefaults.maxTombstones, 0),
+    ackEvery: integer('ackEvery', o.ackEvery, Defaults.ackEvery, 1),
+    ackDelayMs: integer('ackDelayMs', o.ackDelayMs, Defaults.ackDelayMs, 0, MAX_TIMER_MS),
+    limits: resolveLimits(o.limits),
+    onError: optionalFunction<ResolvedOptions<U>['onError']>('onError', o.onError) ?? defaultOnError,
+  };
+}

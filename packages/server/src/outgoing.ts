@@ -1,0 +1,34 @@
+/**
+ * Checks on frames the server application originates (publish, Session.send, replies). A frame the
+ * client cannot decode would make it drop the transport and resume into the same frame forever, so
+ * names and sizes are checked here, where the application can still be told.
+ */
+import { WirehopError, decodeServerFrame, encodeFrame, utf8Length } from '@wirehop/protocol';
+import type { ServerLimits } from './options.js';
+
+/**
+ * Longest prefix encodeWithTail adds before a tail: '[' + two-digit code + ',' + a sequence number
+ * of up to 15 digits + ','. Counting it once keeps fan-out free of per-session size checks.
+ */
+const PREFIX_ALLOWANCE = 20;
+
+/**
+ * Throws WirehopError('bad_frame') unless `event` (and `channel`, if given) are valid names per
+ * protocol.md §2. Validates through the protocol codec itself, so the rule lives in one place.
+ */
+export function assertNames(limits: ServerLimits, event: string, channel?: string): void {
+  const frame = channel === undefined
+    ? encodeFrame({ type: 'message', seq: 1, event, data: null })
+    : encodeFrame({ type: 'event', seq: 1, channel, event, data: null });
+  const decoded = decodeServerFrame(frame, limits);
+  if (!decoded.ok) throw new WirehopError('bad_frame', `invalid ${channel === undefined ? 'event name' : 'channel or event name'}: ${decoded.message}`);
+}
+
+/** Throws WirehopError('message_too_large') if a frame with this tail could exceed maxMessageBytes. */
+export function assertTailSize(limits: ServerLimits, tail: string): void {
+  // Cheap bound first: a UTF-8 byte is at most 3 per UTF-16 unit.
+  if (tail.length * 3 + PREFIX_ALLOWANCE <= limits.maxMessageBytes) return;
+  const bytes = utf8Length(tail) + PREFIX_ALLOWANCE;
+  if (bytes > limits.maxMessageBytes)
+    throw new WirehopError('message_too_large', `frame of about ${bytes} bytes exceeds maxMessageBytes (${limits.maxMessageBytes})`, { limit: limits.maxMessageBytes });
+}

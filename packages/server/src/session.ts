@@ -1,0 +1,338 @@
+/**
+ * One session: the server half of protocol.md §1. Outbound, a SendWindow numbers reliable frames
+ * and keeps them until the client acks them (the replay buffer); inbound, a ReceiveWindow drops
+ * duplicates and detects gaps, and a queue hands frames to the dispatcher in sequence order.
+ * It writes to at most one Downstream at a time and knows nothing of which transport that is.
+ * No timers here: acks go through the shared AckScheduler, heartbeats and TTL through the sweep.
+ */
+import {
+  ErrorCodes,
+  FrameCode,
+  ReceiveWindow,
+  SendWindow,
+  encodeFrame,
+  encodeTail,
+  encodeWithTail,
+  isErrorCode,
+  type ClientReliableFrame,
+  type ErrorCode,
+} from '@wirehop/protocol';
+import type { ResolvedOptions } from './options.js';
+import { assertNames, assertTailSize } from './outgoing.js';
+import type { Downstream } from './transports/transport.js';
+import type { Session, UserBase } from './types.js';
+
+/** What a session needs from the server around it. */
+export interface SessionHost<U extends UserBase> {
+  readonly options: ResolvedOptions<U>;
+  /** Runs one client frame. A promise holds back later frames of this session until it settles. */
+  dispatch(session: ServerSession<U>, frame: ClientReliableFrame): void | PromiseLike<void>;
+  /** processed moved past what was last acked: send an ACK now or soon. */
+  scheduleAck(session: ServerSession<U>): void;
+  /** The session is over (already detached): forget it, tombstone it, tell listeners. */
+  ended(session: ServerSession<U>, code: ErrorCode, message: string): void;
+  onError(error: unknown, phase: string, session?: ServerSession<U>): void;
+}
+
+/** Outcome of a client reliable frame arriving. */
+export type Arrival = 'accepted' | 'duplicate' | 'out_of_order' | 'overloaded' | 'closed';
+
+/** Outcome of checking a resume point (protocol.md §3). */
+export type ResumeCheck = 'ok' | 'bad_ack' | 'replay_unavailable';
+
+type State = 'open' | 'ending' | 'ended';
+
+/**
+ * Client frames accepted but not yet dispatched (while an authorize/publish hook is pending). A
+ * well-behaved client never has more than its outbox (Defaults.maxQueue) in flight; beyond this the
+ * transport is told out_of_order and the client resends after resuming, which throttles it.
+ */
+const MAX_PENDING_FRAMES = 10_000;
+
+/** Application error codes and messages in replyError are cut to these lengths (a message must stay small). */
+const MAX_CODE_LENGTH = 128;
+const MAX_ERROR_MESSAGE_LENGTH = 1024;
+
+export class ServerSession<U extends UserBase = UserBase> implements Session<U> {
+  readonly data: Record<string, unknown> = {};
+  readonly channels = new Set<string>();
+  /** Duplicate client frames dropped (replays, or the same frame over two transports). */
+  duplicates = 0;
+  /** Last client sequence number dispatched: what every ACK, WELCOME and BYE reports. */
+  processed = 0;
+  /** Last value told to the client in an ACK, WELCOME or POST answer. */
+  ackSent = 0;
+  /** Time anything was last heard from the client (any WebSocket message, any POST). */
+  lastHeard: number;
+  /** Time the last downstream went away; 0 while attached. The TTL runs from here. */
+  detachedAt: number;
+  /** Time of the last heartbeat written to the current downstream. */
+  lastBeat = 0;
+
+  private readonly out: SendWindow<string>;
+  private readonly inbound = new ReceiveWindow();
+  private queue: ClientReliableFrame[] = [];
+  private busy = false;
+  private state: State = 'open';
+  private downstream: Downstream | null = null;
+  /** Highest reliable seq written to the current downstream (its SSE `id:`). */
+  private written = 0;
+  private waitingForDrain = false;
+  /** >0 while a POST body is processed: its answer carries the ack, so none is scheduled meanwhile. */
+  private batches = 0;
+
+  constructor(
+    readonly id: string,
+    readonly token: string,
+    readonly user: U,
+    private readonly host: SessionHost<U>,
+    now: number,
+  ) {
+    const { replayBufferFrames, replayBufferBytes } = host.options.limits;
+    this.out = new SendWindow({ maxFrames: replayBufferFrames, maxBytes: replayBufferBytes });
+    this.lastHeard = now;
+    this.detachedAt = now;
+  }
+
+  get transport(): 'websocket' | 'sse' | null {
+    return this.downstream?.kind ?? null;
+  }
+  /** True until the session starts ending; frames are neither accepted nor queued after. */
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+  get attached(): Downstream | null {
+    return this.downstream;
+  }
+  /** Reliable frames held for replay (unacked), and their size in UTF-16 code units. */
+  get held(): { frames: number; units: number; lastSeq: number; acked: number } {
+    return { frames: this.out.size, units: this.out.bytes, lastSeq: this.out.lastSeq, acked: this.out.acked };
+  }
+
+  // ---- public Session API ------------------------------------------------------------------
+
+  /** Throws WirehopError (bad_frame, message_too_large) for an invalid name, non-JSON data or an oversize frame. */
+  send(event: string, data?: unknown): void {
+    const limits = this.host.options.limits;
+    assertNames(limits, event);
+    const tail = encodeTail([event, data ?? null]);
+    assertTailSize(limits, tail);
+    this.pushTail(FrameCode.message, tail);
+  }
+
+  close(reason?: string): void {
+    this.end('session_closed', reason ?? 'the application closed the session');
+  }
+
+  // ---- outbound ----------------------------------------------------------------------------
+
+  /**
+   * Queues a reliable frame `[code, <next seq>, ...tail`. False if the session is not open or the
+   * replay buffer is full; the latter ends the session with replay_overflow (protocol.md §6) on
+   * a microtask, so a fan-out loop that caused it is not re-entered.
+   */
+  pushTail(code: FrameCode, tail: string): boolean {
+    if (this.state !== 'open') return false;
+    const text = encodeWithTail(code, this.out.nextSeq, tail);
+    if (this.out.push(text, text.length) === 0) {
+      this.state = 'ending';
+      const { replayBufferFrames, replayBufferBytes } = this.host.options.limits;
+      const message = `over ${replayBufferFrames} frames or ${replayBufferBytes} bytes unacknowledged (replay buffer full)`;
+      queueMicrotask(() => this.end('replay_overflow', message));
+      return false;
+    }
+    this.pump();
+    return true;
+  }
+
+  /** A success answer to client frame `re`. */
+  reply(re: number, data: unknown): boolean {
+    return this.pushTail(FrameCode.reply, encodeTail([re, data ?? null]));
+  }
+
+  /** A reply carrying application data: throws WirehopError if it is not JSON or over maxMessageBytes. */
+  checkedReply(re: number, data: unknown): boolean {
+    const tail = encodeTail([re, data ?? null]);
+    assertTailSize(this.host.options.limits, tail);
+    return this.pushTail(FrameCode.reply, tail);
+  }
+
+  /** A failure answer to client frame `re`. Code and message are cut short so an error can always be sent. */
+  replyError(re: number, code: string, message: string): boolean {
+    return this.pushTail(FrameCode.replyError, encodeTail([re, String(code).slice(0, MAX_CODE_LENGTH), String(message).slice(0, MAX_ERROR_MESSAGE_LENGTH)]));
+  }
+
+  /** Writes held frames to the downstream until caught up or above highWaterMarkBytes. */
+  private pump(): void {
+    const d = this.downstream;
+    if (!d || this.waitingForDrain) return;
+    const hwm = this.host.options.limits.highWaterMarkBytes;
+    while (this.written < this.out.lastSeq) {
+      if (!d.open) return;
+      if (d.buffered() > hwm) {
+        // Slow reader: stop writing; frames wait in the replay buffer (bounded) until 'drain'.
+        this.waitingForDrain = true;
+        d.whenDrained(() => {
+          this.waitingForDrain = false;
+          if (this.downstream === d) this.pump();
+        });
+        return;
+      }
+      const seq = this.written + 1;
+      const text = this.out.get(seq);
+      this.written = seq;
+      if (text !== undefined) d.write(text, seq);
+    }
+  }
+
+  /** Writes a control frame (ACK, PING, PONG, ERROR) to the current downstream, if any. */
+  writeControl(encodedFrame: string): void {
+    const d = this.downstream;
+    if (d?.open) d.write(encodedFrame, this.written);
+  }
+
+  /** Sends an ACK of everything processed, if there is anything new and somewhere to send it. */
+  flushAck(): void {
+    if (this.processed === this.ackSent || !this.downstream?.open) return;
+    this.ackSent = this.processed;
+    this.writeControl(encodeFrame({ type: 'ack', ack: this.processed }));
+  }
+
+  /** Marks everything processed as acked and returns the ack (POST answers, WELCOME). */
+  takeAck(): number {
+    this.ackSent = this.processed;
+    return this.processed;
+  }
+
+  // ---- attach / detach ---------------------------------------------------------------------
+
+  /** Checks a client's resume point against what is held (protocol.md §3). */
+  checkResume(ack: number): ResumeCheck {
+    if (ack > this.out.lastSeq) return 'bad_ack';
+    if (!this.out.canReplayFrom(ack)) return 'replay_unavailable';
+    return 'ok';
+  }
+
+  /**
+   * Makes `d` the downstream: supersedes the previous one, writes WELCOME, replays every frame
+   * after the client's `ack`, then streams live. Call checkResume first.
+   */
+  attach(d: Downstream, ack: number, welcome: string, now: number): void {
+    const old = this.downstream;
+    if (old && old !== d) {
+      this.downstream = null;
+      old.write(encodeFrame({ type: 'error', code: 'superseded', message: ErrorCodes.superseded.meaning }), this.written);
+      old.close(ErrorCodes.superseded.close, ErrorCodes.superseded.meaning);
+    }
+    this.out.ack(ack);
+    this.downstream = d;
+    this.written = ack;
+    this.waitingForDrain = false;
+    this.lastHeard = now;
+    this.lastBeat = now;
+    this.detachedAt = 0;
+    d.write(welcome, this.written);
+    this.pump();
+  }
+
+  /** `d` went away. Ignored unless it is the current downstream. The TTL clock starts now. */
+  detach(d: Downstream, now: number): void {
+    if (this.downstream !== d) return;
+    this.downstream = null;
+    this.waitingForDrain = false;
+    this.detachedAt = now;
+  }
+
+  // ---- inbound -----------------------------------------------------------------------------
+
+  /** Last client sequence number accepted (dispatched or waiting in the queue). */
+  get processedOrQueued(): number {
+    return this.inbound.last;
+  }
+
+  /** The client acked server frames ≤ n. False for an ack of a frame never sent (bad_ack). */
+  onAck(n: number): boolean {
+    if (!this.out.ack(n)) return false;
+    // Frames the client has (e.g. from a previous transport) need not be written again.
+    if (n > this.written) this.written = n;
+    return true;
+  }
+
+  /** A client reliable frame arrived: dedupe, order, queue for dispatch. */
+  receive(frame: ClientReliableFrame): Arrival {
+    if (this.state !== 'open') return 'closed';
+    if (this.queue.length >= MAX_PENDING_FRAMES && frame.seq > this.inbound.last) return 'overloaded';
+    const verdict = this.inbound.accept(frame.seq);
+    if (verdict === 'duplicate') {
+      this.duplicates++;
+      return 'duplicate';
+    }
+    if (verdict === 'gap') return 'out_of_order';
+    this.queue.push(frame);
+    this.drain();
+    return 'accepted';
+  }
+
+  /** Dispatches queued frames in order; a pending promise (authorize/publish hook) holds the rest back. */
+  private drain(): void {
+    while (!this.busy && this.state === 'open' && this.queue.length > 0) {
+      const frame = this.queue.shift() as ClientReliableFrame;
+      let pending: void | PromiseLike<void> = undefined;
+      try {
+        pending = this.host.dispatch(this, frame);
+      } catch (error) {
+        this.host.onError(error, 'dispatch', this);
+      }
+      if (pending && typeof pending.then === 'function') {
+        this.busy = true;
+        const done = () => {
+          this.busy = false;
+          this.processedUpTo(frame.seq);
+          this.drain();
+        };
+        pending.then(done, (error: unknown) => {
+          this.host.onError(error, 'dispatch', this);
+          done();
+        });
+        return;
+      }
+      this.processedUpTo(frame.seq);
+    }
+  }
+
+  private processedUpTo(seq: number): void {
+    if (this.state === 'ended') return;
+    this.processed = seq;
+    if (this.batches === 0) this.host.scheduleAck(this);
+  }
+
+  /** Starts processing a POST body: acks are answered in the POST, not scheduled. */
+  beginBatch(): void {
+    this.batches++;
+  }
+
+  /** Ends a POST body; returns the ack for its answer. Frames still pending are acked later. */
+  endBatch(): number {
+    this.batches--;
+    return this.takeAck();
+  }
+
+  // ---- end ---------------------------------------------------------------------------------
+
+  /**
+   * Ends the session for good: BYE with the ack to the downstream, close it with the code's close
+   * code, drop everything queued, and let the host tombstone it. Idempotent.
+   */
+  end(code: ErrorCode, message: string): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.queue = [];
+    const d = this.downstream;
+    this.downstream = null;
+    if (d?.open) {
+      d.write(encodeFrame({ type: 'bye', code, message, ack: this.processed }), this.written);
+      d.close(isErrorCode(code) ? ErrorCodes[code].close : ErrorCodes.internal.close, message);
+    }
+    this.host.ended(this, code, message);
+  }
+}

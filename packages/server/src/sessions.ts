@@ -1,0 +1,103 @@
+/**
+ * The session registry: live sessions by id, and tombstones of ended ones so that a late resume
+ * learns how the session ended and how far its frames were processed (protocol.md §3) instead of a
+ * bare session_unknown. Ids are nanoid (21 chars, 126 bits); resume tokens a separate nanoid(32)
+ * (192 bits), compared in constant time so response timing cannot leak a token prefix.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { ErrorCode } from '@wirehop/protocol';
+import { nanoid } from 'nanoid';
+
+/** How an ended session is remembered. */
+export interface Tombstone {
+  code: ErrorCode;
+  message: string;
+  /** Last client sequence number processed. */
+  ack: number;
+  /** Kept so that only the session's owner learns its ack. */
+  token: string;
+  endedAt: number;
+}
+
+export type Lookup<S> =
+  | { kind: 'live'; session: S }
+  | { kind: 'ended'; tombstone: Tombstone }
+  | { kind: 'unknown' }
+  | { kind: 'unauthorized' };
+
+/** Length of resume tokens (192 bits of nanoid's 64-symbol alphabet). */
+export const TOKEN_LENGTH = 32;
+
+/** Constant-time string comparison (for equal lengths; a length mismatch returns early, lengths are public). */
+export function tokensEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export class SessionRegistry<S extends { readonly id: string; readonly token: string }> {
+  private readonly live = new Map<string, S>();
+  /** Insertion order is end order, so the oldest tombstones are first. */
+  private readonly tombstones = new Map<string, Tombstone>();
+
+  constructor(private readonly limits: { tombstoneTtlMs: number; maxTombstones: number }) {}
+
+  /** A fresh session id, unused by live and remembered sessions. */
+  newId(): string {
+    let id = nanoid();
+    while (this.live.has(id) || this.tombstones.has(id)) id = nanoid();
+    return id;
+  }
+
+  newToken(): string {
+    return nanoid(TOKEN_LENGTH);
+  }
+
+  add(session: S): void {
+    this.live.set(session.id, session);
+  }
+
+  get(id: string): S | undefined {
+    return this.live.get(id);
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  values(): IterableIterator<S> {
+    return this.live.values();
+  }
+
+  /** Resolves a resume attempt. A wrong token never reveals anything beyond 'unauthorized'. */
+  lookup(id: string, token: string): Lookup<S> {
+    const session = this.live.get(id);
+    if (session) return tokensEqual(session.token, token) ? { kind: 'live', session } : { kind: 'unauthorized' };
+    const tombstone = this.tombstones.get(id);
+    if (tombstone) return tokensEqual(tombstone.token, token) ? { kind: 'ended', tombstone } : { kind: 'unauthorized' };
+    return { kind: 'unknown' };
+  }
+
+  /** Forgets a live session and remembers how it ended. */
+  end(session: S, code: ErrorCode, message: string, ack: number, now: number): void {
+    this.live.delete(session.id);
+    if (this.limits.maxTombstones === 0 || this.limits.tombstoneTtlMs === 0) return;
+    this.tombstones.set(session.id, { code, message, ack, token: session.token, endedAt: now });
+    if (this.tombstones.size > this.limits.maxTombstones) {
+      const oldest = this.tombstones.keys().next();
+      if (!oldest.done) this.tombstones.delete(oldest.value);
+    }
+  }
+
+  /** Drops tombstones older than tombstoneTtlMs. O(expired): they are in end order. */
+  expireTombstones(now: number): void {
+    for (const [id, tombstone] of this.tombstones) {
+      if (now - tombstone.endedAt < this.limits.tombstoneTtlMs) break;
+      this.tombstones.delete(id);
+    }
+  }
+
+  get tombstoneCount(): number {
+    return this.tombstones.size;
+  }
+}

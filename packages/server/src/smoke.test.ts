@@ -1,0 +1,324 @@
+/**
+ * Real-socket smoke tests: a server from listen({ port: 0 }) on 127.0.0.1, spoken to with a raw
+ * `ws` client and fetch, no wirehop client. Every test waits for frames, never for time.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import {
+  createSseFrameParser,
+  decodeServerFrame,
+  encodeFrame,
+  hello,
+  type ClientFrame,
+  type ServerFrame,
+  type WelcomeFrame,
+} from '@wirehop/protocol';
+import { createWirehop } from './index.js';
+import type { ListeningServer, ServerOptions, Wirehop } from './types.js';
+
+let server: ListeningServer | undefined;
+const sockets: WebSocket[] = [];
+const aborts: AbortController[] = [];
+
+afterEach(async () => {
+  for (const ws of sockets.splice(0)) ws.terminate();
+  for (const a of aborts.splice(0)) a.abort();
+  await server?.close();
+  server = undefined;
+});
+
+async function start(options: ServerOptions = {}): Promise<{ wh: Wirehop; url: string }> {
+  const wh = createWirehop({ onError: () => undefined, ...options });
+  wh.channel('news', { publish: true });
+  server = await wh.listen({ port: 0, hostname: '127.0.0.1' });
+  return { wh, url: server.url };
+}
+
+/** A raw WebSocket that records decoded frames; next() waits for the next frame of a type. */
+function rawWs(url: string, headers: Record<string, string> = {}) {
+  const ws = new WebSocket(url.replace(/^http/, 'ws') + '/ws', { headers });
+  sockets.push(ws);
+  const frames: ServerFrame[] = [];
+  let consumed = 0;
+  const waiters = new Set<() => void>();
+  const wake = () => waiters.forEach((w) => w());
+  ws.on('message', (data) => {
+    const decoded = decodeServerFrame(data.toString());
+    if (decoded.ok) frames.push(decoded.frame);
+    wake();
+  });
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => (resolve(code), wake())));
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error('refused'), { status: res.statusCode })));
+    ws.once('error', reject);
+  });
+  return {
+    ws,
+    frames,
+    opened,
+    closed,
+    send: (frame: ClientFrame | string) => ws.send(typeof frame === 'string' ? frame : encodeFrame(frame)),
+    next<T extends ServerFrame['type']>(type: T): Promise<Extract<ServerFrame, { type: T }>> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          for (let i = consumed; i < frames.length; i++) {
+            if (frames[i]!.type === type) {
+              consumed = i + 1;
+              waiters.delete(check);
+              return resolve(frames[i] as Extract<ServerFrame, { type: T }>);
+            }
+          }
+          if (ws.readyState === WebSocket.CLOSED) {
+            waiters.delete(check);
+            reject(new Error(`closed before a ${type} frame; got ${JSON.stringify(frames)}`));
+          }
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+async function wsSession(url: string) {
+  const raw = rawWs(url);
+  await raw.opened;
+  raw.send(hello());
+  return { raw, welcome: await raw.next('welcome') };
+}
+
+/** GET /sse, parsed into frames and their `id:` fields. */
+async function rawSse(url: string, headers: Record<string, string>) {
+  const abort = new AbortController();
+  aborts.push(abort);
+  const response = await fetch(url + '/sse', { headers, signal: abort.signal });
+  const frames: ServerFrame[] = [];
+  const ids: Array<string | undefined> = [];
+  const waiters = new Set<() => void>();
+  const parser = createSseFrameParser({ onFrame: (f, id) => (frames.push(f), ids.push(id)), onError: () => undefined });
+  void (async () => {
+    if (!response.body) return;
+    const decoder = new TextDecoder();
+    const reader = response.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        parser.feed(decoder.decode(value, { stream: true }));
+        waiters.forEach((w) => w());
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  const until = (n: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => frames.length >= n && (waiters.delete(check), resolve());
+      waiters.add(check);
+      check();
+    });
+  return { response, frames, ids, until, abort: () => abort.abort() };
+}
+
+async function post(url: string, path: string, body: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url + path, { method: 'POST', body, headers });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, text, json: json as any };
+}
+
+async function sseHandshake(url: string): Promise<{ sid: string; token: string }> {
+  const res = await post(url, '/session', encodeFrame(hello()), { 'content-type': 'application/json' });
+  expect(res.status).toBe(200);
+  const welcome = decodeServerFrame(res.text);
+  if (!welcome.ok || welcome.frame.type !== 'welcome') throw new Error(`no welcome: ${res.text}`);
+  return { sid: welcome.frame.sid, token: welcome.frame.token! };
+}
+
+describe('WebSocket', () => {
+  it('hello → welcome → subscribe → publish → event', async () => {
+    const { wh, url } = await start();
+    const { raw, welcome } = await wsSession(url);
+    expect(welcome).toMatchObject({ resumed: false, ack: 0, maxMessageBytes: 65536 });
+    expect(welcome.sid).toHaveLength(21);
+    expect(welcome.token).toHaveLength(32);
+    expect(wh.session(welcome.sid)?.transport).toBe('websocket');
+
+    raw.send('[1,1,"news"]');
+    expect(await raw.next('reply')).toEqual({ type: 'reply', seq: 1, re: 1, data: { presence: false } });
+    expect(wh.publish('news', 'item', { n: 1 })).toBe(1);
+    expect(await raw.next('event')).toEqual({ type: 'event', seq: 2, channel: 'news', event: 'item', data: { n: 1 } });
+
+    raw.send('[3,2,"news","said",{"text":"hi"}]');
+    expect(await raw.next('event')).toMatchObject({ seq: 3, event: 'said', data: { text: 'hi' } });
+    expect(await raw.next('reply')).toMatchObject({ seq: 4, re: 2, data: null });
+    raw.send('[21,7]');
+    expect(await raw.next('pong')).toEqual({ type: 'pong', n: 7 });
+  });
+
+  it('resume after a dropped socket replays exactly the frames after the client ack', async () => {
+    const { wh, url } = await start();
+    const { raw, welcome } = await wsSession(url);
+    raw.send('[1,1,"news"]');
+    await raw.next('reply'); // seq 1
+    for (let i = 0; i < 5; i++) wh.publish('news', 'item', i); // seq 2..6
+    await raw.next('event');
+    await raw.next('event'); // delivered up to seq 3
+    raw.ws.terminate();
+    await raw.closed;
+    for (let i = 5; i < 7; i++) wh.publish('news', 'item', i); // seq 7..8, while away
+
+    const again = rawWs(url);
+    await again.opened;
+    again.send(hello({ sid: welcome.sid, token: welcome.token!, ack: 3 }));
+    expect(await again.next('welcome')).toMatchObject({ resumed: true, ack: 1, sid: welcome.sid });
+    const replayed: unknown[] = [];
+    for (let i = 0; i < 5; i++) replayed.push((await again.next('event')).data);
+    expect(replayed).toEqual([2, 3, 4, 5, 6]);
+    expect(again.frames.map((f) => ('seq' in f ? f.seq : f.type))).toEqual(['welcome', 4, 5, 6, 7, 8]);
+
+    // The client resends its frame 1 (already processed) and sends 2: only 2 is answered.
+    again.send('[1,1,"news"]');
+    again.send('[2,2,"news"]');
+    expect(await again.next('reply')).toMatchObject({ seq: 9, re: 2 });
+  });
+
+  it('a second socket takes the session over; the first is closed with 4001', async () => {
+    const { url } = await start();
+    const { raw, welcome } = await wsSession(url);
+    const second = rawWs(url);
+    await second.opened;
+    second.send(hello({ sid: welcome.sid, token: welcome.token!, ack: 0 }));
+    await second.next('welcome');
+    expect(await raw.next('error')).toMatchObject({ code: 'superseded' });
+    expect(await raw.closed).toBe(4001);
+  });
+
+  it('a wrong token gets 4401 and never attaches', async () => {
+    const { wh, url } = await start();
+    const { welcome } = await wsSession(url);
+    const thief = rawWs(url);
+    await thief.opened;
+    thief.send(hello({ sid: welcome.sid, token: 'x'.repeat(32), ack: 0 }));
+    expect(await thief.next('error')).toMatchObject({ code: 'unauthorized' });
+    expect(await thief.closed).toBe(4401);
+    expect(thief.frames.some((f) => f.type === 'welcome')).toBe(false);
+    expect(wh.session(welcome.sid)?.transport).toBe('websocket');
+  });
+
+  it('an oversize message closes with 1009; the server keeps serving', async () => {
+    const { url } = await start({ limits: { maxMessageBytes: 1024 } });
+    const { raw } = await wsSession(url);
+    raw.send(`[4,1,"n","${'x'.repeat(5000)}"]`);
+    expect(await raw.closed).toBe(1009);
+    const { welcome } = await wsSession(url);
+    expect(welcome.resumed).toBe(false);
+  });
+
+  it('an Origin outside the allow-list is refused before the upgrade with 403', async () => {
+    const { url } = await start({ origins: ['http://good.example'] });
+    await expect(rawWs(url, { origin: 'http://evil.example' }).opened).rejects.toMatchObject({ status: 403 });
+    const ok = rawWs(url, { origin: 'http://good.example' });
+    await ok.opened;
+  });
+
+  it('client close 1000 ends the session at once', async () => {
+    const { wh, url } = await start();
+    const closed = new Promise<{ code: string }>((resolve) => wh.on('close', (_s, reason) => resolve(reason)));
+    const { raw, welcome } = await wsSession(url);
+    raw.ws.close(1000);
+    expect((await closed).code).toBe('client_closed');
+    expect(wh.session(welcome.sid)).toBeUndefined();
+  });
+});
+
+describe('SSE + POST', () => {
+  it('handshake, stream with retry/headers/ids, POST answered with ack and pong', async () => {
+    const { wh, url } = await start();
+    const { sid, token } = await sseHandshake(url);
+    const sent = await post(url, '/send', '[1,1,"news"]\n[21,9]\n', { 'x-wirehop-session': sid, 'x-wirehop-token': token });
+    expect(sent).toMatchObject({ status: 200, text: '[20,1]\n[22,9]\n' });
+    wh.publish('news', 'item', 'a');
+
+    const sse = await rawSse(url, { 'x-wirehop-session': sid, 'x-wirehop-token': token });
+    expect(sse.response.status).toBe(200);
+    expect(sse.response.headers.get('content-type')).toBe('text/event-stream');
+    expect(sse.response.headers.get('cache-control')).toBe('no-cache, no-transform');
+    expect(sse.response.headers.get('x-accel-buffering')).toBe('no');
+    await sse.until(3);
+    expect(sse.frames.map((f) => f.type)).toEqual(['welcome', 'reply', 'event']);
+    expect(sse.ids).toEqual(['0', '1', '2']);
+    expect(wh.session(sid)?.transport).toBe('sse');
+
+    wh.publish('news', 'item', 'b');
+    await sse.until(4);
+    expect(sse.frames[3]).toMatchObject({ type: 'event', seq: 3, data: 'b' });
+    expect(sse.ids[3]).toBe('3');
+  });
+
+  it('resumes from Last-Event-ID, replaying only what came after it', async () => {
+    const { wh, url } = await start();
+    const { sid, token } = await sseHandshake(url);
+    await post(url, '/send', '[1,1,"news"]\n', { 'x-wirehop-session': sid, 'x-wirehop-token': token });
+    for (const v of ['a', 'b', 'c']) wh.publish('news', 'item', v); // seq 2..4
+    const sse = await rawSse(url, { 'x-wirehop-session': sid, 'x-wirehop-token': token, 'last-event-id': '2' });
+    await sse.until(3);
+    expect(sse.frames.slice(1).map((f) => (f.type === 'event' ? f.data : f.type))).toEqual(['b', 'c']);
+    expect((sse.frames[0] as WelcomeFrame).token).toBeUndefined();
+  });
+
+  it('wrong token → 401, unknown session → 404, both as JSON', async () => {
+    const { url } = await start();
+    const { sid } = await sseHandshake(url);
+    const wrong = await post(url, '/send', '[20,0]\n', { 'x-wirehop-session': sid, 'x-wirehop-token': 'n'.repeat(32) });
+    expect(wrong).toMatchObject({ status: 401, json: { error: { code: 'unauthorized' } } });
+    const sse = await rawSse(url, { 'x-wirehop-session': sid, 'x-wirehop-token': 'n'.repeat(32) });
+    expect(sse.response.status).toBe(401);
+    const unknown = await post(url, '/send', '[20,0]\n', { 'x-wirehop-session': 'nope'.repeat(6), 'x-wirehop-token': 'n'.repeat(32) });
+    expect(unknown).toMatchObject({ status: 404, json: { error: { code: 'session_unknown' } } });
+  });
+
+  it('oversize POST bodies and lines → 413; frames before a bad line are processed', async () => {
+    const { wh, url } = await start({ limits: { maxMessageBytes: 1024, maxBatchBytes: 8 * 1024 } });
+    const got: unknown[] = [];
+    wh.onMessage('n', (d) => void got.push(d));
+    const { sid, token } = await sseHandshake(url);
+    const headers = { 'x-wirehop-session': sid, 'x-wirehop-token': token };
+    const line = await post(url, '/send', `[4,1,"n","${'x'.repeat(2000)}"]\n`, headers);
+    expect(line).toMatchObject({ status: 413, json: { error: { code: 'message_too_large', ack: 0 } } });
+    const body = Array.from({ length: 20 }, (_, i) => `[4,${i + 1},"n","${'x'.repeat(500)}"]`).join('\n');
+    expect(await post(url, '/send', body, headers)).toMatchObject({ status: 413, json: { error: { code: 'body_too_large' } } });
+    const bad = await post(url, '/send', '[4,1,"n",1]\n[4,2,"n",2]\n{oops\n[4,3,"n",3]\n', headers);
+    expect(bad).toMatchObject({ status: 400, json: { error: { code: 'bad_frame', ack: 2 } } });
+    expect(got).toEqual([1, 2]);
+    const gap = await post(url, '/send', '[4,5,"n",5]\n', headers);
+    expect(gap).toMatchObject({ status: 409, json: { error: { code: 'out_of_order', ack: 2 } } });
+  });
+
+  it('Origin outside the allow-list → 403; allowed origins get CORS answers', async () => {
+    const { url } = await start({ origins: ['http://good.example'] });
+    const bad = await post(url, '/session', encodeFrame(hello()), { origin: 'http://evil.example' });
+    expect(bad).toMatchObject({ status: 403, json: { error: { code: 'forbidden_origin' } } });
+    const good = await fetch(url + '/session', { method: 'POST', body: encodeFrame(hello()), headers: { origin: 'http://good.example' } });
+    expect(good.status).toBe(200);
+    expect(good.headers.get('access-control-allow-origin')).toBe('http://good.example');
+    expect(good.headers.get('access-control-allow-credentials')).toBe('true');
+    const preflight = await fetch(url + '/send', {
+      method: 'OPTIONS',
+      headers: { origin: 'http://good.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-wirehop-token' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('x-wirehop-token');
+  });
+
+  it('GET /ping answers 204', async () => {
+    const { url } = await start();
+    expect((await fetch(url + '/ping')).status).toBe(204);
+  });
+});

@@ -1,0 +1,218 @@
+/**
+ * The WebSocket transport (protocol.md §4): one `ws` socket carries a session both ways. Before
+ * HELLO a connection belongs to no session; after WELCOME its messages go to the session and the
+ * session writes through a WsDownstream. Oversize messages never reach us: `ws` enforces
+ * maxPayload and closes with 1009.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ErrorCodes, decodeClientFrame, encodeFrame, type ErrorCode } from '@wirehop/protocol';
+import { WebSocket, type RawData } from 'ws';
+import { handshake, refusalFrame, reopened, welcomeFrame, type HandshakeCore } from '../handshake.js';
+import { headersFromNode, parseCookies } from '../request-info.js';
+import type { ServerSession } from '../session.js';
+import type { UserBase } from '../types.js';
+import { applyClientFrame } from '../upstream.js';
+import { waitForDrain, type Downstream } from './transport.js';
+
+/** Close code of a client that is done with its session (RFC 6455 normal closure). */
+const CLIENT_CLOSED = 1000;
+
+/** Most messages buffered while authenticate() runs (a client may pipeline frames after HELLO). */
+const MAX_EARLY_MESSAGES = 1024;
+
+/** A WebSocket as a session's downstream. */
+export class WsDownstream implements Downstream {
+  readonly kind = 'websocket' as const;
+  private corked = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly socket: Duplex,
+  ) {}
+
+  get open(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  buffered(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  write(encodedFrame: string): void {
+    if (!this.open) return;
+    // Frames queued in the same tick (a replay, a burst of publishes) leave in one syscall.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.ws.send(encodedFrame);
+  }
+
+  heartbeat(now: number): void {
+    this.write(encodeFrame({ type: 'ping', n: now }));
+  }
+
+  whenDrained(resume: () => void): void {
+    waitForDrain(this.socket as Socket, resume);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, closeReason(reason));
+  }
+}
+
+/** What a connection needs of the server. */
+export interface WsHost<U extends UserBase> extends HandshakeCore<U> {
+  connectionClosed(connection: WsConnection<U>): void;
+}
+
+type Phase = 'hello' | 'opening' | 'open' | 'closed';
+
+/** One upgraded WebSocket, from the upgrade until it closes. */
+export class WsConnection<U extends UserBase> {
+  readonly openedAt = Date.now();
+  private phase: Phase = 'hello';
+  private session: ServerSession<U> | null = null;
+  private early: Array<[RawData, boolean]> = [];
+  private readonly downstream: WsDownstream;
+
+  constructor(
+    private readonly ws: WebSocket,
+    socket: Duplex,
+    private readonly request: IncomingMessage,
+    private readonly host: WsHost<U>,
+  ) {
+    this.downstream = new WsDownstream(ws, socket);
+    ws.on('message', (data, isBinary) => this.wsOnMessage(data, isBinary));
+    ws.on('close', (code) => this.wsOnClose(code));
+    ws.on('error', (error) => host.onError(error, 'websocket', this.session ?? undefined));
+  }
+
+  /**
+   * True until WELCOME: no HELLO yet, or authenticate() still running. The sweep closes these after
+   * helloTimeoutMs, so a hook that never settles cannot hold sockets open forever.
+   */
+  get awaitingWelcome(): boolean {
+    return this.phase === 'hello' || this.phase === 'opening';
+  }
+
+  /** Sends ERROR `code` and closes with its close code (protocol.md §8). The session, if any, stays. */
+  fail(code: ErrorCode, message: string): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    if (this.downstream.open) this.ws.send(encodeFrame({ type: 'error', code, message }));
+    this.downstream.close(ErrorCodes[code].close, message);
+  }
+
+  /** Closes without a frame (server shutdown of connections that have no session). */
+  terminate(code: number, reason: string): void {
+    this.phase = 'closed';
+    this.downstream.close(code, reason);
+  }
+
+  /** Forcibly destroys the socket (shutdown grace period over). */
+  destroy(): void {
+    this.ws.terminate();
+  }
+
+  private wsOnMessage(data: RawData, isBinary: boolean): void {
+    switch (this.phase) {
+      case 'hello':
+        return this.onHello(data, isBinary);
+      case 'opening':
+        if (this.early.length >= MAX_EARLY_MESSAGES) return this.fail('out_of_order', 'too many frames before WELCOME');
+        this.early.push([data, isBinary]);
+        return;
+      case 'open':
+        return this.onFrame(data, isBinary);
+      case 'closed':
+        return;
+    }
+  }
+
+  private decode(data: RawData, isBinary: boolean) {
+    if (isBinary) return { ok: false as const, code: 'bad_frame' as const, message: 'binary messages are not accepted: send one JSON frame per text message' };
+    return decodeClientFrame(textOf(data), this.host.options.limits);
+  }
+
+  private onHello(data: RawData, isBinary: boolean): void {
+    const decoded = this.decode(data, isBinary);
+    if (!decoded.ok) return this.fail(decoded.code, decoded.message);
+    if (decoded.frame.type !== 'hello') return this.fail('bad_frame', `expected HELLO as the first frame, got ${decoded.frame.type}`);
+    this.phase = 'opening';
+    const req = this.request;
+    const headers = headersFromNode(req.headers);
+    handshake(this.host, decoded.frame, {
+      headers,
+      cookies: parseCookies(headers.get('cookie')),
+      transport: 'websocket',
+      ip: req.socket.remoteAddress,
+    }).then(
+      (result) => this.opened(reopened(this.host, result)),
+      (error: unknown) => {
+        this.host.onError(error, 'handshake');
+        this.fail('internal', 'internal error');
+      },
+    );
+  }
+
+  private opened(result: Awaited<ReturnType<typeof handshake<U>>>): void {
+    if (this.phase !== 'opening') return; // closed meanwhile; a new session lives on until its TTL
+    if (!result.ok) {
+      this.phase = 'closed';
+      if (this.downstream.open) this.ws.send(refusalFrame(result));
+      this.downstream.close(result.close, result.message);
+      return;
+    }
+    const session = result.session;
+    this.session = session;
+    this.phase = 'open';
+    session.attach(this.downstream, result.ack, welcomeFrame(this.host.options, result), Date.now());
+    const early = this.early;
+    this.early = [];
+    for (const [data, isBinary] of early) this.onFrame(data, isBinary);
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    const session = this.session;
+    if (!session || this.phase !== 'open') return;
+    session.lastHeard = Date.now();
+    const decoded = this.decode(data, isBinary);
+    if (!decoded.ok) return this.fail(decoded.code, decoded.message);
+    const outcome = applyClientFrame(session, decoded.frame);
+    if (!outcome.ok) return this.fail(outcome.code, outcome.message);
+    if (outcome.pong) this.downstream.write(outcome.pong);
+  }
+
+  private wsOnClose(code: number): void {
+    this.phase = 'closed';
+    this.early = [];
+    const session = this.session;
+    // 1000 from the client is a deliberate end (protocol.md §4), not a drop to resume from: end the
+    // session now so presence and resources do not wait for the TTL. Only if this socket still
+    // carries the session; an old one closed after a takeover changes nothing.
+    if (session && code === CLIENT_CLOSED && session.attached === this.downstream) session.end('client_closed', 'the client closed the session');
+    else session?.detach(this.downstream, Date.now());
+    this.host.connectionClosed(this);
+  }
+}
+
+/** A close reason within the 123 bytes RFC 6455 §5.5 allows (`ws` throws beyond that). */
+export function closeReason(text: string): string {
+  if (Buffer.byteLength(text) <= 123) return text;
+  let cut = text.slice(0, 120);
+  while (Buffer.byteLength(cut) > 120) cut = cut.slice(0, -1);
+  return cut + '...';
+}
+
+function textOf(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}

@@ -1,0 +1,150 @@
+/**
+ * The public types of @wirehop/server, exactly as .tmp/contract.md states them. Implementation
+ * types live next to their code; this file holds only what applications see.
+ */
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Json, Member } from '@wirehop/protocol';
+import type { Hono } from 'hono';
+
+/** What every user object has. `info` is what presence shows for this user. */
+export interface UserBase {
+  id: string;
+  info?: Json;
+}
+
+/** What `authenticate` gets to decide who a new session belongs to. */
+export interface AuthContext {
+  /** WHATWG Headers of the HELLO-carrying request (the WebSocket upgrade or `POST /session`). */
+  headers: Headers;
+  cookies: Record<string, string>;
+  /** HELLO.auth, as the client sent it. */
+  auth: Json | undefined;
+  transport: 'websocket' | 'sse';
+  ip: string | undefined;
+}
+
+/** Rules for the channels whose names match one pattern (see {@link Wirehop.channel}). */
+export interface ChannelConfig<U extends UserBase> {
+  /** May this session subscribe? Default: yes. Return false or throw WirehopError('forbidden', reason). */
+  authorize?: (session: Session<U>, channel: string) => boolean | Promise<boolean>;
+  /**
+   * May clients publish here? Default false. A function may return false (refuse), true (as is),
+   * or `{ data }` to replace the payload. Publishing needs a subscription to the channel.
+   */
+  publish?:
+    | boolean
+    | ((
+        session: Session<U>,
+        channel: string,
+        event: string,
+        data: unknown,
+      ) => boolean | { data: unknown } | Promise<boolean | { data: unknown }>);
+  /** Track presence (join/leave per user) for channels matching this pattern. Default false. */
+  presence?: boolean;
+}
+
+/** Options of {@link createWirehop}. Every number is validated at construction. */
+export interface ServerOptions<U extends UserBase = UserBase> {
+  /** Base path of the routes. Default '/wirehop'. */
+  path?: string;
+  /**
+   * New sessions only. Return the user, or throw WirehopError('unauthorized', reason, { status })
+   * (status defaults to 401). Default: every client is an anonymous user `{ id: <session id> }`.
+   */
+  authenticate?: (ctx: AuthContext) => U | Promise<U>;
+  /**
+   * Origin allow-list for WS upgrades, SSE and POST. Default 'same-origin': requests without an
+   * Origin header (non-browser) and same-origin requests (Origin host === Host) pass, others get
+   * 403 forbidden_origin. '*' allows all.
+   */
+  origins?: 'same-origin' | '*' | string[] | ((origin: string, request: Request) => boolean);
+  /** CORS answers for allowed origins (preflight + headers). Default { credentials: true, maxAgeS: 600 }. false disables. */
+  cors?: false | { credentials?: boolean; maxAgeS?: number };
+  /** WebSocket PING period and SSE comment period. Default Defaults.heartbeatMs (15 s). */
+  heartbeatMs?: number;
+  /** Extra silence tolerated before a link is dead. Default Defaults.heartbeatTimeoutMs (10 s). */
+  heartbeatTimeoutMs?: number;
+  /** How long a session outlives its last transport. Default Defaults.sessionTtlMs (30 s). */
+  sessionTtlMs?: number;
+  /** Time a new WebSocket has to send HELLO. Default Defaults.helloTimeoutMs (10 s). */
+  helloTimeoutMs?: number;
+  /** How long ended sessions are remembered, so a late resume learns their ack. Default 300_000. */
+  tombstoneTtlMs?: number;
+  /** Most ended sessions remembered. Default 10_000. */
+  maxTombstones?: number;
+  /** Ack after this many client frames... Default Defaults.ackEvery (32). */
+  ackEvery?: number;
+  /** ...or this long after the first unacked one. Default Defaults.ackDelayMs (50 ms). */
+  ackDelayMs?: number;
+  /** Size limits; each defaults to the same-named entry of Defaults. */
+  limits?: Partial<{
+    maxMessageBytes: number;
+    maxBatchBytes: number;
+    maxBatchFrames: number;
+    replayBufferFrames: number;
+    replayBufferBytes: number;
+    highWaterMarkBytes: number;
+    maxChannelLength: number;
+    maxNameLength: number;
+  }>;
+  /** User-callback errors and transport errors end here. Default: console.error. Never rethrown. */
+  onError?: (error: unknown, where: { session?: Session<U>; phase: string }) => void;
+}
+
+/** One client's conversation with the server; outlives its connections. */
+export interface Session<U extends UserBase = UserBase> {
+  readonly id: string;
+  readonly user: U;
+  /** Current downstream, read-only (for logs). null while detached. */
+  readonly transport: 'websocket' | 'sse' | null;
+  readonly channels: ReadonlySet<string>;
+  /** Application state for this session. */
+  readonly data: Record<string, unknown>;
+  /** Reliable message to this session only (client's `on('message')`). */
+  send(event: string, data?: unknown): void;
+  /** Ends the session: BYE session_closed; the client reports a gap. */
+  close(reason?: string): void;
+}
+
+/** A running HTTP server made by {@link Wirehop.listen}. */
+export interface ListeningServer {
+  port: number;
+  /** URL of wirehop's base path on this server, e.g. 'http://127.0.0.1:3000/wirehop': a client's `url`. */
+  url: string;
+  server: HttpServer;
+  /** Closes wirehop (BYE server_closing) and the HTTP server, including idle keep-alive connections. */
+  close(): Promise<void>;
+}
+
+/** The server: routes, upgrade handler, channels, handlers and sessions. */
+export interface Wirehop<U extends UserBase = UserBase> {
+  readonly path: string;
+  /** Hono app with the routes relative to `path`. Use mount(). */
+  readonly app: Hono;
+  /** app.route(path, this.app) */
+  mount(app: Hono): void;
+  /** Wires WebSocket upgrades for `${path}/ws` onto a Node http/https server. Other upgrade paths are left alone. */
+  attach(server: HttpServer | HttpsServer): void;
+  /** One call: a Node HTTP server with wirehop (and optionally the user's Hono app) on it. */
+  listen(options?: { port?: number; hostname?: string; app?: Hono }): Promise<ListeningServer>;
+  /** pattern: exact, or '*' globs ('room:*'); first registered match wins; no match → subscribe refused 'forbidden'. */
+  channel(pattern: string, config?: ChannelConfig<U>): this;
+  /**
+   * Return value (or promise) → reply; throw → replyError (WirehopError keeps its code/message;
+   * other errors → 'handler_error' with a generic message).
+   */
+  onRequest(method: string, handler: (data: unknown, session: Session<U>) => unknown): this;
+  /** client.send(); unknown event → onError, nothing sent back. */
+  onMessage(event: string, handler: (data: unknown, session: Session<U>) => void | Promise<void>): this;
+  on(event: 'session', listener: (session: Session<U>) => void): this;
+  on(event: 'close', listener: (session: Session<U>, reason: { code: string; message: string }) => void): this;
+  on(event: 'subscribe' | 'unsubscribe', listener: (session: Session<U>, channel: string) => void): this;
+  /** Fan-out to every subscriber of the channel on every transport. Returns the number of sessions it was queued for. */
+  publish(channel: string, event: string, data?: unknown): number;
+  presence(channel: string): Member[];
+  session(id: string): Session<U> | undefined;
+  readonly sessionCount: number;
+  /** BYE server_closing to every session, closes transports and timers. */
+  close(): Promise<void>;
+}

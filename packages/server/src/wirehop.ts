@@ -1,0 +1,280 @@
+/**
+ * createWirehop: ties the pieces together. Owns the registry, the hub, the handlers, the shared
+ * timers and the transports' entry points, and is the host every piece reports to. The logic
+ * lives in the pieces; this file is glue.
+ */
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { ErrorCodes, Paths, encodeFrame, type ClientReliableFrame, type ErrorCode, type Member } from '@wirehop/protocol';
+import type { Hono } from 'hono';
+import type { WebSocketServer } from 'ws';
+import { ChannelRules } from './channels.js';
+import { Dispatcher, type MessageHandler, type RequestHandler } from './dispatch.js';
+import { createRoutes, type HttpHost } from './http.js';
+import { Hub } from './hub.js';
+import { createWebSocketServer, joinPath, listen, upgradeListener, type ListenHost, type UpgradeHost } from './node.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
+import { originAllowed } from './origin.js';
+import { ServerSession, type SessionHost } from './session.js';
+import { SessionRegistry } from './sessions.js';
+import { AckScheduler, Sweeper, sessionDue, sweepInterval } from './timers.js';
+import type { WsConnection } from './transports/websocket.js';
+import type { ChannelConfig, ListeningServer, ServerOptions, Session, UserBase, Wirehop } from './types.js';
+
+/** How long close() lets WebSocket closing handshakes finish before destroying the sockets. */
+const CLOSE_GRACE_MS = 1000;
+
+type Listener = (...args: never[]) => void;
+const EVENTS = new Set(['session', 'close', 'subscribe', 'unsubscribe']);
+
+/**
+ * Creates a wirehop server. Throws TypeError for invalid or conflicting options.
+ *
+ * @example
+ * const wirehop = createWirehop({ authenticate: ({ auth }) => userFor(auth) })
+ *   .channel('room:*', { publish: true, presence: true });
+ * const { url } = await wirehop.listen({ port: 3000 });
+ */
+export function createWirehop<U extends UserBase = UserBase>(options?: ServerOptions<U>): Wirehop<U> {
+  return new WirehopServer<U>(options);
+}
+
+class WirehopServer<U extends UserBase>
+  implements Wirehop<U>, SessionHost<U>, HttpHost<U>, UpgradeHost<U>, ListenHost
+{
+  readonly options: ResolvedOptions<U>;
+  readonly path: string;
+  readonly app: Hono;
+  readonly registry: SessionRegistry<ServerSession<U>>;
+  closing = false;
+
+  private readonly hub: Hub<ServerSession<U>>;
+  private readonly rules = new ChannelRules<U>();
+  private readonly requests = new Map<string, RequestHandler<U>>();
+  private readonly messages = new Map<string, MessageHandler<U>>();
+  private readonly dispatcher: Dispatcher<U>;
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly acks: AckScheduler<ServerSession<U>>;
+  private readonly sweeper: Sweeper;
+  private readonly connections = new Set<WsConnection<U>>();
+  private readonly attached = new WeakSet<object>();
+  private wss: WebSocketServer | undefined;
+  private closed: Promise<void> | undefined;
+  private connectionsGone: (() => void) | undefined;
+
+  constructor(options?: ServerOptions<U>) {
+    this.options = resolveOptions(options);
+    this.path = this.options.path;
+    this.registry = new SessionRegistry(this.options);
+    this.hub = new Hub(this.options.limits);
+    this.dispatcher = new Dispatcher<U>({
+      hub: this.hub,
+      rules: this.rules,
+      requests: this.requests,
+      messages: this.messages,
+      emit: (event, session, channel) => this.emit(event, session, session, channel),
+      onError: (error, phase, session) => this.onError(error, phase, session),
+    });
+    this.acks = new AckScheduler(this.options.ackEvery, this.options.ackDelayMs, (error) => this.onError(error, 'ack'));
+    this.sweeper = new Sweeper(sweepInterval(this.options), (now) => this.sweep(now), (error) => this.onError(error, 'sweep'));
+    this.sweeper.start();
+    this.app = createRoutes<U>(this) as unknown as Hono;
+  }
+
+  // ---- public API --------------------------------------------------------------------------
+
+  get sessionCount(): number {
+    return this.registry.size;
+  }
+
+  mount(app: Hono): void {
+    app.route(this.path, this.app);
+  }
+
+  attach(server: HttpServer | HttpsServer): void {
+    this.attachUpgrades(server, false);
+  }
+
+  /** attach() for a server made by listen(): other upgrade paths are refused rather than left hanging. */
+  attachExclusive(server: HttpServer): void {
+    this.attachUpgrades(server, true);
+  }
+
+  listen(options?: { port?: number; hostname?: string; app?: Hono }): Promise<ListeningServer> {
+    return listen(this, options);
+  }
+
+  channel(pattern: string, config?: ChannelConfig<U>): this {
+    this.rules.add(pattern, config);
+    return this;
+  }
+
+  onRequest(method: string, handler: RequestHandler<U>): this {
+    if (typeof handler !== 'function') throw new TypeError(`wirehop: onRequest(${JSON.stringify(method)}) needs a function`);
+    this.requests.set(method, handler);
+    return this;
+  }
+
+  onMessage(event: string, handler: MessageHandler<U>): this {
+    if (typeof handler !== 'function') throw new TypeError(`wirehop: onMessage(${JSON.stringify(event)}) needs a function`);
+    this.messages.set(event, handler);
+    return this;
+  }
+
+  on(event: 'session', listener: (session: Session<U>) => void): this;
+  on(event: 'close', listener: (session: Session<U>, reason: { code: string; message: string }) => void): this;
+  on(event: 'subscribe' | 'unsubscribe', listener: (session: Session<U>, channel: string) => void): this;
+  on(event: string, listener: (...args: never[]) => void): this {
+    if (!EVENTS.has(event)) throw new TypeError(`wirehop: unknown event ${JSON.stringify(event)} (known: ${[...EVENTS].join(', ')})`);
+    if (typeof listener !== 'function') throw new TypeError(`wirehop: on(${JSON.stringify(event)}) needs a function`);
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener);
+    return this;
+  }
+
+  /** Throws WirehopError for invalid names, non-JSON data or a frame over maxMessageBytes. */
+  publish(channel: string, event: string, data?: unknown): number {
+    return this.hub.publish(channel, event, data);
+  }
+
+  presence(channel: string): Member[] {
+    return this.hub.members(channel);
+  }
+
+  session(id: string): Session<U> | undefined {
+    return this.registry.get(id);
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  // ---- host duties -------------------------------------------------------------------------
+
+  dispatch(session: ServerSession<U>, frame: ClientReliableFrame): void | Promise<void> {
+    return this.dispatcher.dispatch(session, frame);
+  }
+
+  scheduleAck(session: ServerSession<U>): void {
+    this.acks.schedule(session);
+  }
+
+  createSession(id: string, user: U): ServerSession<U> {
+    const session = new ServerSession<U>(id, this.registry.newToken(), user, this, Date.now());
+    this.registry.add(session);
+    this.emit('session', session, session);
+    return session;
+  }
+
+  ended(session: ServerSession<U>, code: ErrorCode, message: string): void {
+    this.registry.end(session, code, message, session.processed, Date.now());
+    for (const channel of this.hub.unsubscribeAll(session)) this.emit('unsubscribe', session, session, channel);
+    this.emit('close', session, session, { code, message });
+  }
+
+  onError(error: unknown, phase: string, session?: ServerSession<U>): void {
+    try {
+      this.options.onError(error, session ? { session, phase } : { phase });
+    } catch (failure) {
+      console.error('[wirehop] onError threw:', failure, 'while reporting:', error);
+    }
+  }
+
+  originAllowed(origin: string | undefined, host: string | undefined, request: () => Request): boolean {
+    try {
+      return originAllowed(this.options.origins, origin, host, request);
+    } catch (error) {
+      this.onError(error, 'origins');
+      return false;
+    }
+  }
+
+  connectionOpened(connection: WsConnection<U>): void {
+    this.connections.add(connection);
+    if (this.closing) connection.terminate(ErrorCodes.server_closing.close, 'server_closing');
+  }
+
+  connectionClosed(connection: WsConnection<U>): void {
+    this.connections.delete(connection);
+    if (this.connections.size === 0) this.connectionsGone?.();
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private emit(event: string, session: ServerSession<U>, ...args: unknown[]): void {
+    const set = this.listeners.get(event);
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        (listener as (...a: unknown[]) => void)(...args);
+      } catch (error) {
+        this.onError(error, `listener:${event}`, session);
+      }
+    }
+  }
+
+  private attachUpgrades(server: HttpServer | HttpsServer, exclusive: boolean): void {
+    if (this.attached.has(server)) return;
+    this.attached.add(server);
+    this.wss ??= createWebSocketServer(this.options.limits);
+    server.on('upgrade', upgradeListener(this, this.wss, joinPath(this.path, Paths.websocket), exclusive));
+  }
+
+  /** The shared periodic sweep: TTL, dead links, heartbeats, hello timeouts, tombstones. */
+  private sweep(now: number): void {
+    for (const session of this.registry.values()) {
+      try {
+        this.sweepSession(session, now);
+      } catch (error) {
+        this.onError(error, 'sweep', session); // one session's failure must not stop the sweep of the others
+      }
+    }
+    for (const connection of this.connections) {
+      if (connection.awaitingWelcome && now - connection.openedAt >= this.options.helloTimeoutMs)
+        connection.fail('hello_timeout', `no HELLO within ${this.options.helloTimeoutMs} ms`);
+    }
+    this.registry.expireTombstones(now);
+  }
+
+  private sweepSession(session: ServerSession<U>, now: number): void {
+    const d = session.attached;
+    const clocks = { attached: d !== null, lastHeard: session.lastHeard, lastBeat: session.lastBeat, detachedAt: session.detachedAt };
+    switch (sessionDue(now, clocks, this.options)) {
+      case 'expire':
+        session.end('session_expired', `no transport for ${this.options.sessionTtlMs} ms`);
+        return;
+      case 'dead':
+        if (!d) return;
+        session.writeControl(encodeFrame({ type: 'error', code: 'heartbeat_timeout', message: `nothing heard for ${now - session.lastHeard} ms` }));
+        d.close(ErrorCodes.heartbeat_timeout.close, ErrorCodes.heartbeat_timeout.meaning);
+        session.detach(d, now);
+        return;
+      case 'beat':
+        d?.heartbeat(now);
+        session.lastBeat = now;
+        return;
+      case null:
+        return;
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closing = true;
+    this.sweeper.stop();
+    this.acks.stop();
+    for (const session of [...this.registry.values()]) session.end('server_closing', ErrorCodes.server_closing.meaning);
+    for (const connection of this.connections) connection.terminate(ErrorCodes.server_closing.close, 'server_closing');
+    if (this.connections.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.connectionsGone = resolve;
+        timer = setTimeout(resolve, CLOSE_GRACE_MS);
+      });
+      clearTimeout(timer);
+      for (const connection of this.connections) connection.destroy();
+    }
+    this.wss?.close();
+  }
+}
