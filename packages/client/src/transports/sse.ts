@@ -1,0 +1,151 @@
+/**
+ * SSE + POST transport (protocol.md §5): downstream is `GET {path}/sse` read with fetch streaming,
+ * upstream is `POST {path}/send` with NDJSON bodies, one POST in flight at a time. A new session is
+ * created first with `POST {path}/session`; a resume goes straight to `GET /sse`.
+ */
+import {
+  Defaults,
+  Headers,
+  NDJSON,
+  Paths,
+  WirehopError,
+  createSseFrameParser,
+  decodeServerFrame,
+  encodeBatch,
+  encodeFrame,
+  splitBatch,
+  utf8Length,
+} from '@wirehop/protocol';
+import { asWirehopError, type TransportFactory } from './transport.js';
+
+/** An HTTP error answer as a WirehopError: the JSON body's code and ack (protocol.md §7), else `transport_failed`. */
+async function httpError(response: Response): Promise<WirehopError> {
+  let body: { error?: { code?: unknown; message?: unknown; ack?: unknown } } | undefined;
+  try {
+    body = await response.json();
+  } catch {
+    // not a wirehop answer (a proxy, a wrong URL)
+  }
+  const e = body?.error;
+  const ack = typeof e?.ack === 'number' && Number.isSafeInteger(e.ack) && e.ack >= 0 ? e.ack : undefined;
+  return typeof e?.code === 'string'
+    ? new WirehopError(e.code, typeof e.message === 'string' ? e.message : undefined, { status: response.status, ack })
+    : new WirehopError('transport_failed', `HTTP ${response.status} from ${response.url}`, { status: response.status });
+}
+
+/** Takes the longest prefix of `queue` that fits one POST body. */
+function takeBatch(queue: string[]): string[] {
+  let bytes = 0;
+  let n = 0;
+  while (n < queue.length && n < Defaults.maxBatchFrames) {
+    const size = utf8Length(queue[n]!) + 1;
+    if (n > 0 && bytes + size > Defaults.maxBatchBytes) break;
+    bytes += size;
+    n++;
+  }
+  return queue.splice(0, n);
+}
+
+/** Opens an SSE + POST transport; the handshake starts at once. */
+export const sse: TransportFactory = (options, handlers) => {
+  const abort = new AbortController();
+  const fetchFn = options.fetch;
+  let { sid, token } = options.hello;
+  let done = false;
+  let posting = false;
+  const queue: string[] = [];
+
+  const fail = (error: WirehopError) => {
+    if (done) return;
+    done = true;
+    abort.abort();
+    handlers.close(error);
+  };
+  const request = async (path: string, init: RequestInit & { headers: Record<string, string> }) => {
+    const response = await fetchFn(options.url + path, {
+      ...init,
+      headers: { ...options.headers, ...init.headers },
+      signal: abort.signal,
+      cache: 'no-store',
+      credentials: 'include',
+    });
+    if (!response.ok) throw await httpError(response);
+    return response;
+  };
+  const sessionHeaders = () => ({ [Headers.session]: sid ?? '', [Headers.token]: token ?? '' });
+
+  async function run() {
+    if (!sid) {
+      const answer = await request(Paths.session, { method: 'POST', headers: { 'content-type': 'application/json' }, body: encodeFrame(options.hello) });
+      const decoded = decodeServerFrame(await answer.text());
+      if (!decoded.ok) throw new WirehopError(decoded.code, decoded.message);
+      if (decoded.frame.type !== 'welcome') throw new WirehopError('bad_frame', `expected a welcome from ${Paths.session}, got ${decoded.frame.type}`);
+      ({ sid, token } = decoded.frame);
+    }
+    const created = !options.hello.sid;
+    const response = await request(Paths.sse, {
+      headers: { ...sessionHeaders(), [Headers.lastEventId]: String(options.hello.ack ?? 0), accept: 'text/event-stream' },
+    });
+    if (!response.body) throw new WirehopError('transport_failed', 'this fetch cannot stream response bodies');
+    const parser = createSseFrameParser({
+      maxEventBytes: options.maxMessageBytes,
+      onActivity: handlers.alive,
+      onError: fail,
+      onFrame(frame) {
+        if (done) return;
+        // The stream's WELCOME has no token; the one from POST /session does, and the session needs it.
+        if (frame.type === 'welcome' && created && frame.token === undefined) frame = { ...frame, token };
+        handlers.frame(frame);
+      },
+    });
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder('utf-8');
+    for (;;) {
+      const { done: ended, value } = await reader.read();
+      if (done) return;
+      if (ended) break;
+      handlers.alive();
+      parser.feed(decoder.decode(value, { stream: true }));
+    }
+    throw new WirehopError('transport_failed', 'the SSE stream ended');
+  }
+
+  function flush() {
+    if (posting || done || queue.length === 0) return;
+    posting = true;
+    const body = encodeBatch(takeBatch(queue));
+    request(Paths.send, { method: 'POST', headers: { ...sessionHeaders(), 'content-type': NDJSON }, body })
+      .then((response) => response.text())
+      .then((text) => {
+        // The answer holds control frames only: an ACK, and a PONG per PING.
+        for (const line of splitBatch(text)) {
+          if (done) return;
+          const decoded = decodeServerFrame(line);
+          if (!decoded.ok) return fail(new WirehopError(decoded.code, decoded.message));
+          handlers.frame(decoded.frame);
+        }
+        posting = false;
+        flush();
+      })
+      .catch((error: unknown) => fail(asWirehopError(error)));
+  }
+
+  run().catch((error: unknown) => fail(asWirehopError(error)));
+  return {
+    send(frames) {
+      if (done) return;
+      for (const frame of frames) queue.push(frame);
+      flush();
+    },
+    close(error) {
+      const ending = !done && !error && sid && token;
+      done = true;
+      abort.abort();
+      // A dropped stream looks the same as a reconnecting one, so a client closing for good says so
+      // (a server extension beside protocol.md §5; an older server answers 404, which is fine).
+      // keepalive: the request survives a page being unloaded.
+      if (ending)
+        (async () => fetchFn(options.url + Paths.session, { method: 'DELETE', headers: { ...options.headers, ...sessionHeaders() }, keepalive: true, credentials: 'include' }))().catch(() => {});
+    },
+  };
+};

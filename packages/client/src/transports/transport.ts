@@ -1,0 +1,56 @@
+/**
+ * The one interface every transport implements. A transport is a pipe for one attempt: it opens,
+ * does its handshake (HELLO → WELCOME), then carries encoded frames up and decoded frames down until
+ * it fails or is closed. It knows nothing of sequence numbers, acks or replays: the session does.
+ *
+ * Nothing here assumes a single transport: the client binds each one to its own handlers (and
+ * generation), so a second transport can resume the same session while the first is still up
+ * (make-before-break) and both may deliver the same frames, which the session drops as duplicates.
+ */
+import { WirehopError, type HelloFrame, type ServerFrame } from '@wirehop/protocol';
+import type { WebSocketLikeConstructor } from '../types.js';
+
+/** What a transport needs for one attempt. */
+export interface TransportOptions {
+  /** http(s) base URL of the wirehop path, without a trailing slash. */
+  url: string;
+  /** New session (`auth`) or resume (`sid`, `token`, `ack`). */
+  hello: HelloFrame;
+  /** Extra headers for HTTP requests (and WebSocket where the constructor takes them). */
+  headers: Record<string, string>;
+  WebSocket: WebSocketLikeConstructor | undefined;
+  fetch: typeof fetch;
+  /** Bound for one incoming event, against a peer that never ends one. */
+  maxMessageBytes: number;
+}
+
+/** How a transport reports to the client (bound to one attempt's generation). */
+export interface TransportHandlers {
+  /** Every decoded server frame in arrival order; WELCOME once the session is attached. */
+  frame(frame: ServerFrame): void;
+  /** Bytes arrived on the downstream (frames, heartbeat comments): liveness for the watchdog. */
+  alive(): void;
+  /** The transport failed. Called at most once, never after close(). */
+  close(error: WirehopError): void;
+}
+
+/** One open (or opening) transport. */
+export interface Transport {
+  /** Sends encoded frames upstream, in order. Dropped once failed or closed (the outbox resends). */
+  send(frames: string[]): void;
+  /**
+   * Closes sockets and aborts requests; no handler is called afterwards.
+   * @param error why the client drops this transport to resume the session elsewhere. Without one,
+   *   the client is closing for good and the transport tells the server to end the session
+   *   (WebSocket: close code 1000; SSE: `DELETE {path}/session`, see sse.ts).
+   */
+  close(error?: WirehopError): void;
+}
+
+/** Creates and starts a transport; failures arrive through `handlers.close`, never as throws. */
+export type TransportFactory = (options: TransportOptions, handlers: TransportHandlers) => Transport;
+
+/** Any thrown value as a WirehopError (network errors become `transport_failed`). */
+export function asWirehopError(error: unknown, code = 'transport_failed'): WirehopError {
+  return error instanceof WirehopError ? error : new WirehopError(code, String((error as Error | undefined)?.message ?? error), { error });
+}
