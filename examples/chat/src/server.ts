@@ -1,0 +1,54 @@
+/**
+ * The chat server: the web page and the wirehop endpoint (`/wirehop`) on one port.
+ *
+ * @example
+ * const chat = await createChatServer({ port: 0, hostname: '127.0.0.1' });
+ * console.log(chat.url); // http://127.0.0.1:54321/
+ * await chat.close();
+ */
+import { clientBundle } from './bundle.js';
+import { createChat } from './chat.js';
+import { createWebApp } from './web.js';
+
+export interface ChatServerOptions {
+  /** TCP port; 0 picks a free one. Default 3000. */
+  port?: number;
+  /** Interface to listen on. Default: Node's (all interfaces). */
+  hostname?: string;
+}
+
+export interface ChatServer {
+  /** Where the page is, e.g. `http://127.0.0.1:3000/`; the wirehop endpoint is `${url}wirehop`. */
+  url: string;
+  /** The port actually bound (useful with `port: 0`). */
+  port: number;
+  /** Ends every session (clients see `server_closing`) and stops listening. */
+  close(): Promise<void>;
+}
+
+/** Starts the chat: bundles the browser client (once per process), then listens. */
+export async function createChatServer(options: ChatServerOptions = {}): Promise<ChatServer> {
+  const app = await createWebApp(await clientBundle());
+  const wh = createChat();
+  const listening = await wh.listen({ port: options.port ?? 3000, hostname: options.hostname, app });
+  const url = pageUrl(options.hostname, listening.port);
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port: listening.port,
+    close() {
+      closing ??= (async () => {
+        await wh.close();
+        await listening.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** A URL a browser on this machine can open, whatever interface the server listens on. */
+function pageUrl(hostname: string | undefined, port: number): string {
+  const wildcard = hostname === undefined || hostname === '0.0.0.0' || hostname === '::';
+  const host = wildcard ? 'localhost' : hostname.includes(':') ? `[${hostname}]` : hostname;
+  return `http://${host}:${port}/`;
+}

@@ -1,0 +1,315 @@
+/**
+ * Bad input gets a clear error and loses nothing else. Black-box: raw `ws` and `fetch` speaking the
+ * wire format of docs/protocol.md, while a well-behaved wirehop client next to them keeps working.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { createClient, type WirehopClient } from '@wirehop/client';
+import { hello, type WelcomeFrame } from '@wirehop/protocol';
+import type { ServerOptions } from '@wirehop/server';
+import { startFixture, type Fixture } from './helpers/fixture.js';
+import { rawHandshake, rawSend, rawSse, rawWs } from './helpers/raw.js';
+import { nextEvent, waitFor } from './helpers/wait.js';
+
+let fx: Fixture | undefined;
+afterEach(async () => {
+  await fx?.close();
+  fx = undefined;
+});
+
+/** A server plus a bystander client on another session, which must be unaffected by anything. */
+async function setup(options: ServerOptions = {}) {
+  fx = await startFixture(options);
+  fx.wh.channel('news');
+  const echoes: unknown[] = [];
+  fx.wh.onRequest('echo', (d) => {
+    echoes.push(d);
+    return d;
+  });
+  const bystander = fx.client({ transports: ['websocket'] });
+  await bystander.connect();
+  await bystander.channel('news').subscribe();
+  return { fx, bystander };
+}
+
+async function stillHealthy(bystander: WirehopClient) {
+  const got = nextEvent<[unknown]>((l) => bystander.channel('news').on('item', l));
+  fx!.wh.publish('news', 'item', 'still here');
+  expect(await got).toEqual(['still here']);
+  await expect(bystander.request('echo', 42)).resolves.toBe(42);
+  expect(bystander.stats.reconnects).toBe(0);
+}
+
+async function wsSession(url: string) {
+  const raw = await rawWs(url);
+  raw.send(hello());
+  const welcome = await raw.next('welcome');
+  return { raw, welcome };
+}
+
+describe('WebSocket input', () => {
+  it('malformed JSON → error frame bad_frame, close 4400', async () => {
+    const { bystander } = await setup();
+    const { raw } = await wsSession(fx!.url);
+    raw.send('{not json');
+    expect(await raw.next('error')).toMatchObject({ code: 'bad_frame' });
+    expect((await raw.closed).code).toBe(4400);
+    await stillHealthy(bystander);
+  });
+
+  it('unknown frame type → unknown_frame, close 4400', async () => {
+    const { bystander } = await setup();
+    const { raw } = await wsSession(fx!.url);
+    raw.send('[99,1,"x"]');
+    expect(await raw.next('error')).toMatchObject({ code: 'unknown_frame' });
+    expect((await raw.closed).code).toBe(4400);
+    await stillHealthy(bystander);
+  });
+
+  it('a frame before HELLO, and a binary message, are refused', async () => {
+    const { bystander } = await setup();
+    const early = await rawWs(fx!.url);
+    early.send('[1,1,"news"]');
+    expect(await early.next('error')).toMatchObject({ code: 'bad_frame' });
+    expect((await early.closed).code).toBe(4400);
+
+    const { raw } = await wsSession(fx!.url);
+    raw.ws.send(Buffer.from([1, 2, 3]));
+    expect(await raw.next('error')).toMatchObject({ code: 'bad_frame' });
+    expect((await raw.closed).code).toBe(4400);
+    await stillHealthy(bystander);
+  });
+
+  it('an oversize message is refused before it is buffered (1009)', async () => {
+    const { bystander } = await setup({ limits: { maxMessageBytes: 1024 } });
+    const { raw } = await wsSession(fx!.url);
+    raw.send(`[4,1,"n","${'x'.repeat(5000)}"]`);
+    expect((await raw.closed).code).toBe(1009);
+    await stillHealthy(bystander);
+  });
+
+  it('no HELLO in time → hello_timeout, close 4408', async () => {
+    const { bystander } = await setup({ helloTimeoutMs: 100 });
+    const raw = await rawWs(fx!.url);
+    expect(await raw.next('error')).toMatchObject({ code: 'hello_timeout' });
+    expect((await raw.closed).code).toBe(4408);
+    await stillHealthy(bystander);
+  });
+
+  it('a skipped client sequence number → out_of_order, close 4409', async () => {
+    const { bystander } = await setup();
+    const { raw } = await wsSession(fx!.url);
+    raw.send('[5,2,"echo","skipped one"]');
+    expect(await raw.next('error')).toMatchObject({ code: 'out_of_order' });
+    expect((await raw.closed).code).toBe(4409);
+    await stillHealthy(bystander);
+  });
+
+  it('resume with a wrong token → 4401 and never attaches; the real session is untouched', async () => {
+    const { bystander } = await setup();
+    const sid = bystander.sessionId!;
+    const thief = await rawWs(fx!.url);
+    thief.send(hello({ sid, token: 'x'.repeat(32), ack: 0 }));
+    expect(await thief.next('error')).toMatchObject({ code: 'unauthorized' });
+    expect((await thief.closed).code).toBe(4401);
+    expect(thief.frames.some((f) => f.type === 'welcome')).toBe(false);
+    await stillHealthy(bystander);
+    expect(bystander.sessionId).toBe(sid);
+  });
+
+  it('resume of an unknown session → bye session_unknown, close 4404', async () => {
+    await setup();
+    const raw = await rawWs(fx!.url);
+    raw.send(hello({ sid: 'no-such-session-xxxxx', token: 'y'.repeat(32), ack: 0 }));
+    expect(await raw.next('bye')).toMatchObject({ code: 'session_unknown' });
+    expect((await raw.closed).code).toBe(4404);
+  });
+
+  it('resume claiming frames never sent → bad_ack', async () => {
+    await setup();
+    const { raw, welcome } = await wsSession(fx!.url);
+    raw.ws.close();
+    await raw.closed;
+    const again = await rawWs(fx!.url);
+    again.send(hello({ sid: welcome.sid, token: welcome.token!, ack: 1000 }));
+    expect(await again.next('error')).toMatchObject({ code: 'bad_ack' });
+    expect((await again.closed).code).toBe(4400);
+  });
+
+  it('an Origin outside the allow-list is refused before the upgrade (403)', async () => {
+    const { bystander } = await setup({ origins: ['http://good.example'] });
+    await expect(rawWs(fx!.url, { headers: { origin: 'http://evil.example' } })).rejects.toMatchObject({ status: 403 });
+    const ok = await rawWs(fx!.url, { headers: { origin: 'http://good.example' } });
+    ok.send(hello());
+    await ok.next('welcome');
+    await stillHealthy(bystander);
+  });
+
+  it('a reader that stops reading is cut off with replay_overflow and its memory freed', async () => {
+    const { bystander } = await setup({ limits: { replayBufferBytes: 256 * 1024, highWaterMarkBytes: 16 * 1024 } });
+    const { raw, welcome } = await wsSession(fx!.url);
+    raw.send('[1,1,"news"]');
+    await raw.next('reply');
+    // Stop reading: the kernel buffers fill, the server's socket buffer passes the high-water mark.
+    (raw.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const payload = 'x'.repeat(1000);
+    let published = 0;
+    await waitFor(
+      () => {
+        for (let i = 0; i < 50; i++) fx!.wh.publish('news', 'item', payload), published++;
+        return !fx!.wh.session(welcome.sid);
+      },
+      { what: 'the slow session to be dropped' },
+    );
+    // Bounded: the session was dropped after at most a replay buffer's worth plus what the
+    // socket buffers held, not after everything published.
+    expect(published).toBeLessThan(5_000);
+    (raw.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    expect((await raw.closed).code).toBe(4429);
+    // The bystander, subscribed to the same channel, received everything (it reads).
+    await stillHealthy(bystander);
+  });
+});
+
+describe('HTTP input (SSE + POST)', () => {
+  async function sseSession(url: string) {
+    const hs = await rawHandshake(url);
+    expect(hs.status).toBe(200);
+    const welcome = hs.json as [number, WelcomeFrame extends { type: string } ? Omit<WelcomeFrame, 'type'> : never];
+    const body = welcome[1];
+    return { sid: body.sid, token: body.token! };
+  }
+
+  it('the handshake refuses garbage with 400 and a stable code', async () => {
+    const { bystander } = await setup();
+    const res = await rawHandshake(fx!.url, 'garbage');
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ error: { code: 'bad_frame' } });
+    expect(res.headers.get('content-type')).toContain('application/json');
+    await stillHealthy(bystander);
+  });
+
+  it('POST /send: missing headers 400, unknown session 404, wrong token 401', async () => {
+    const { bystander } = await setup();
+    const { sid } = await sseSession(fx!.url);
+    const noHeaders = await fetch(fx!.url + '/send', { method: 'POST', body: '[20,0]\n' });
+    expect(noHeaders.status).toBe(400);
+    expect(await noHeaders.json()).toMatchObject({ error: { code: 'bad_request' } });
+    expect(await rawSend(fx!.url, 'unknown-session-xxxxx', 't'.repeat(32), '[20,0]\n')).toMatchObject({ status: 404, json: { error: { code: 'session_unknown' } } });
+    expect(await rawSend(fx!.url, sid, 'wrong'.padEnd(32, 'x'), '[20,0]\n')).toMatchObject({ status: 401, json: { error: { code: 'unauthorized' } } });
+    await stillHealthy(bystander);
+  });
+
+  it('POST /send: oversize body and oversize line → 413', async () => {
+    const { bystander } = await setup({ limits: { maxMessageBytes: 1024, maxBatchBytes: 8 * 1024 } });
+    const { sid, token } = await sseSession(fx!.url);
+    const line = `[4,1,"n","${'x'.repeat(2000)}"]\n`;
+    expect(await rawSend(fx!.url, sid, token, line)).toMatchObject({ status: 413, json: { error: { code: 'message_too_large' } } });
+    const big = Array.from({ length: 20 }, (_, i) => `[4,${i + 1},"n","${'x'.repeat(500)}"]`).join('\n');
+    expect(await rawSend(fx!.url, sid, token, big)).toMatchObject({ status: 413, json: { error: { code: 'body_too_large' } } });
+    await stillHealthy(bystander);
+  });
+
+  it('POST /send: frames before a malformed line are processed; the answer says how far', async () => {
+    const { bystander } = await setup();
+    const { sid, token } = await sseSession(fx!.url);
+    const res = await rawSend(fx!.url, sid, token, '[5,1,"echo","first"]\n[5,2,"echo","second"]\n{oops\n[5,3,"echo","never"]\n');
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ error: { code: 'bad_frame', ack: 2 } });
+    await stillHealthy(bystander);
+    // The bystander's echo and the two processed ones, nothing from after the bad line.
+    await waitFor(() => fx!.wh.session(sid));
+    const ok = await rawSend(fx!.url, sid, token, '[5,3,"echo","third"]\n[21,5]\n');
+    expect(ok.status).toBe(200);
+    expect(ok.text).toBe('[20,3]\n[22,5]\n');
+  });
+
+  it('GET /sse: proxy-safe headers, retry, welcome, replay, id on every event', async () => {
+    await setup();
+    const { sid, token } = await sseSession(fx!.url);
+    expect((await rawSend(fx!.url, sid, token, '[1,1,"news"]\n')).status).toBe(200);
+    fx!.wh.publish('news', 'item', 'a');
+    fx!.wh.publish('news', 'item', 'b');
+    const sse = await rawSse(fx!.url, { 'x-wirehop-session': sid, 'x-wirehop-token': token });
+    expect(sse.response.status).toBe(200);
+    expect(sse.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(sse.response.headers.get('cache-control')).toBe('no-cache, no-transform');
+    expect(sse.response.headers.get('x-accel-buffering')).toBe('no');
+    await waitFor(() => sse.frames.length >= 4);
+    expect(sse.frames.map((f) => f.type)).toEqual(['welcome', 'reply', 'event', 'event']);
+    expect(sse.ids).toEqual(['0', '1', '2', '3']);
+    expect(sse.errors).toEqual([]);
+    sse.abort();
+    // Resume from Last-Event-ID: only what came after it.
+    fx!.wh.publish('news', 'item', 'c');
+    const again = await rawSse(fx!.url, { 'x-wirehop-session': sid, 'x-wirehop-token': token, 'last-event-id': '2' });
+    await waitFor(() => again.frames.length >= 3);
+    expect(again.frames.slice(1).map((f) => (f.type === 'event' ? f.data : f.type))).toEqual(['b', 'c']);
+    again.abort();
+  });
+
+  it('GET /sse: wrong token 401 and unknown session 404, as JSON', async () => {
+    await setup();
+    const { sid } = await sseSession(fx!.url);
+    const wrong = await rawSse(fx!.url, { 'x-wirehop-session': sid, 'x-wirehop-token': 'n'.repeat(32) });
+    expect(wrong.response.status).toBe(401);
+    expect(await wrong.response.json()).toMatchObject({ error: { code: 'unauthorized' } });
+    const unknown = await rawSse(fx!.url, { 'x-wirehop-session': 'nope-nope-nope-nope-1', 'x-wirehop-token': 'n'.repeat(32) });
+    expect(unknown.response.status).toBe(404);
+  });
+
+  it('an expired session answers 410 with how far it processed', async () => {
+    await setup({ sessionTtlMs: 100 });
+    const { sid, token } = await sseSession(fx!.url);
+    expect((await rawSend(fx!.url, sid, token, '[5,1,"echo",1]\n')).status).toBe(200);
+    await waitFor(() => !fx!.wh.session(sid), { what: 'expiry' });
+    expect(await rawSend(fx!.url, sid, token, '[5,2,"echo",2]\n')).toMatchObject({ status: 410, json: { error: { code: 'session_expired', ack: 1 } } });
+  });
+
+  it('Origin outside the allow-list → 403 on handshake, SSE and POST; allowed origins get CORS', async () => {
+    const { bystander } = await setup({ origins: ['http://good.example'] });
+    const bad = await rawHandshake(fx!.url, [24, { v: 1 }], { origin: 'http://evil.example' });
+    expect(bad.status).toBe(403);
+    expect(bad.json).toMatchObject({ error: { code: 'forbidden_origin' } });
+    const good = await rawHandshake(fx!.url, [24, { v: 1 }], { origin: 'http://good.example' });
+    expect(good.status).toBe(200);
+    expect(good.headers.get('access-control-allow-origin')).toBe('http://good.example');
+    const { sid, token } = { sid: good.json[1].sid as string, token: good.json[1].token as string };
+    expect((await rawSend(fx!.url, sid, token, '[20,0]\n', { origin: 'http://evil.example' })).status).toBe(403);
+    const sse = await rawSse(fx!.url, { 'x-wirehop-session': sid, 'x-wirehop-token': token, origin: 'http://evil.example' });
+    expect(sse.response.status).toBe(403);
+    const preflight = await fetch(fx!.url + '/send', {
+      method: 'OPTIONS',
+      headers: { origin: 'http://good.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-wirehop-session,x-wirehop-token,content-type' },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://good.example');
+    expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('x-wirehop-token');
+    await stillHealthy(bystander);
+  });
+});
+
+describe('the client facing a broken server', () => {
+  it('reports invalid server frames as errors and reconnects, without crashing', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    let connections = 0;
+    wss.on('connection', (ws) => {
+      connections++;
+      ws.on('message', () => ws.send(connections === 1 ? '{garbage' : '[99,"unknown"]'));
+    });
+    await new Promise((r) => wss.once('listening', r));
+    const port = (wss.address() as { port: number }).port;
+    const client = createClient({ url: `http://127.0.0.1:${port}`, transports: ['websocket'], reconnect: { initialDelayMs: 5, maxDelayMs: 20 } });
+    const errors: string[] = [];
+    client.on('error', (e) => errors.push(e.code));
+    try {
+      await waitFor(() => connections >= 3, { what: 'the client to keep reconnecting' });
+      expect(errors).toContain('bad_frame');
+      expect(errors).toContain('unknown_frame');
+      expect(client.state).not.toBe('closed');
+    } finally {
+      client.close();
+      await new Promise((r) => wss.close(r));
+    }
+  });
+});
