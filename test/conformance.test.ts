@@ -270,4 +270,38 @@ describe.each(TRANSPORTS)('conformance over %s', (transport) => {
     await waitFor(() => c.state === 'connected' && fx!.wh.session(c.sessionId!)?.channels.has('news'));
     expect(c.sessionId).not.toBe(first);
   });
+  it('after a server restart, reports session_unknown and never guesses what was processed', async () => {
+    fx = await startFixture({ authenticate });
+    fx.wh.channel('news');
+    const port = Number(new URL(fx.url).port);
+    const { url, proxy } = await fx.proxied();
+    const c = fx.client({ url, transports: [transport], auth: { user: 'ada' }, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
+    await c.connect();
+    await c.channel('news').subscribe();
+    const first = c.sessionId!;
+
+    // The link dies, the client queues a message into it, and the server restarts meanwhile.
+    proxy.set({ blackhole: true });
+    const pending = c.send('n', 'maybe processed, maybe not');
+    await fx.stopServer();
+    proxy.cutAll();
+    const { createWirehop } = await import('@wirehop/server');
+    const restarted = createWirehop({ authenticate, onError: () => {} }).channel('news');
+    const listening = await restarted.listen({ port, hostname: '127.0.0.1' });
+    try {
+      const gap = nextEvent<[{ code: string; resent: number; lost: number }]>((l) => c.on('gap', l));
+      proxy.heal();
+      const [info] = await gap;
+      expect(info.code).toBe('session_unknown');
+      // The new server cannot say whether the message was processed, so it is not resent blindly.
+      expect(info).toMatchObject({ resent: 0, lost: 1 });
+      await expect(pending).rejects.toMatchObject({ code: 'session_lost' });
+      await waitFor(() => c.state === 'connected' && restarted.session(c.sessionId!)?.channels.has('news'), { what: 'a new session on the restarted server' });
+      expect(c.sessionId).not.toBe(first);
+    } finally {
+      c.close();
+      await restarted.close();
+      await listening.close();
+    }
+  });
 });

@@ -13,6 +13,8 @@ export interface Fixture {
   /** Base URL of the wirehop path through a netsim proxy: cut, refuse or impair connections. */
   proxied: () => Promise<{ url: string; proxy: NetsimProxy }>;
   client(options?: Partial<ClientOptions>): WirehopClient;
+  /** Stops the server abruptly (its port is free again); clients and proxies stay. */
+  stopServer(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,10 @@ export async function startFixture(options: ServerOptions = {}): Promise<Fixture
       const client = createClient({ url, ...clientOptions });
       clients.push(client);
       return client;
+    },
+    async stopServer() {
+      await wh.close();
+      await listening.close();
     },
     async close() {
       for (const c of clients) c.close();

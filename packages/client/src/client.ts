@@ -181,7 +181,9 @@ export function createClient<S extends Schema = Schema>(options: ClientOptions):
 
   /** The session is gone (protocol.md §3): report a gap, move everything into a new session. */
   function gap(error: WirehopError) {
-    const ack = error.detail?.ack;
+    // A server that does not know the session (it restarted, or forgot it long ago) cannot know how
+    // far it got: its BYE says ack 0, which must not be read as "nothing was processed".
+    const ack = error.code === 'session_unknown' ? undefined : error.detail?.ack;
     for (const c of channels.values()) c.reset();
     const { resent, lost } = sess.rebase(typeof ack === 'number' ? ack : undefined, channels.values());
     setState('reconnecting', error.code);

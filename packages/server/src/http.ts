@@ -1,7 +1,6 @@
 /**
  * The HTTP routes of protocol.md §5, as a Hono app relative to the base path: POST /session,
- * GET /sse, POST /send, GET /ping, OPTIONS (CORS preflight), DELETE /session (an extension: see
- * below), and JSON bad_request answers for GET /ws without an upgrade and for other methods. SSE is written straight to the Node response and POST bodies are read straight from the
+ * GET /sse, POST /send, GET /ping, OPTIONS (CORS preflight), DELETE /session (ends a session), and JSON bad_request answers for GET /ws without an upgrade and for other methods. SSE is written straight to the Node response and POST bodies are read straight from the
  * Node request (c.env from @hono/node-server), so limits apply as bytes arrive.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -59,6 +58,21 @@ function contentLength(c: C): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
+/**
+ * The live session named by the X-Wirehop-Session/-Token headers, or the error answer: 400 without
+ * them, 404 unknown, 401 wrong token, and the tombstone's code (with its ack) for an ended one.
+ */
+function sessionFromHeaders<U extends UserBase>(c: C, host: HttpHost<U>, route: string): ServerSession<U> | Response {
+  const sid = c.req.header(WirehopHeaders.session);
+  const token = c.req.header(WirehopHeaders.token);
+  if (!sid || !token) return failCode(c, 'bad_request', `${route} needs the ${WirehopHeaders.session} and ${WirehopHeaders.token} headers`);
+  const found = host.registry.lookup(sid, token);
+  if (found.kind === 'unknown') return failCode(c, 'session_unknown');
+  if (found.kind === 'unauthorized') return failCode(c, 'unauthorized', 'the resume token does not match the session');
+  if (found.kind === 'ended') return failCode(c, found.tombstone.code, found.tombstone.message, found.tombstone.ack);
+  return found.session;
+}
+
 /** The Hono app with wirehop's routes, relative to the base path. */
 export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
   const { limits } = host.options;
@@ -113,16 +127,13 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
     return c.body(welcomeFrame(host.options, result), 200, { ...c.get('cors'), 'content-type': 'application/json' });
   });
 
-  // Extension (not yet in protocol.md): an SSE client that closes for good says so, since a
-  // dropped stream cannot tell "gone" from "reconnecting". WebSocket clients close with 1000.
+  // protocol.md §5: an SSE client that closes for good says so, since a dropped stream cannot tell
+  // "gone" from "reconnecting". WebSocket clients close with 1000 instead.
   app.delete(Paths.session, (c) => {
-    const sid = c.req.header(WirehopHeaders.session);
-    const token = c.req.header(WirehopHeaders.token);
-    if (!sid || !token) return failCode(c, 'bad_request', `DELETE /session needs the ${WirehopHeaders.session} and ${WirehopHeaders.token} headers`);
-    const found = host.registry.lookup(sid, token);
-    if (found.kind === 'unknown') return failCode(c, 'session_unknown');
-    if (found.kind === 'unauthorized') return failCode(c, 'unauthorized', 'the resume token does not match the session');
-    if (found.kind === 'live') found.session.end('client_closed', 'the client closed the session');
+    const session = sessionFromHeaders(c, host, 'DELETE /session');
+    // Ending a session that already ended is not an error: the client's intent is satisfied.
+    if (session instanceof Response) return session.status === 410 ? c.body(null, 204, c.get('cors')) : session;
+    session.end('client_closed', 'the client closed the session');
     return c.body(null, 204, c.get('cors'));
   });
 
@@ -153,14 +164,8 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
   app.post(Paths.send, async (c) => {
     const incoming = c.env?.incoming;
     if (!incoming) return notOnNode(c);
-    const sid = c.req.header(WirehopHeaders.session);
-    const token = c.req.header(WirehopHeaders.token);
-    if (!sid || !token) return failCode(c, 'bad_request', `POST /send needs the ${WirehopHeaders.session} and ${WirehopHeaders.token} headers`);
-    const found = host.registry.lookup(sid, token);
-    if (found.kind === 'unknown') return failCode(c, 'session_unknown');
-    if (found.kind === 'unauthorized') return failCode(c, 'unauthorized', 'the resume token does not match the session');
-    if (found.kind === 'ended') return failCode(c, found.tombstone.code, found.tombstone.message, found.tombstone.ack);
-    const session = found.session;
+    const session = sessionFromHeaders(c, host, 'POST /send');
+    if (session instanceof Response) return session;
     const length = contentLength(c);
     if (length !== undefined && length > limits.maxBatchBytes)
       return failCode(c, 'body_too_large', `body exceeds maxBatchBytes (${limits.maxBatchBytes} bytes)`, session.processed);

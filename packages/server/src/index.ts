@@ -13,8 +13,10 @@ export type {
   AuthContext,
   ChannelConfig,
   ListeningServer,
+  ServerLimits,
   ServerOptions,
   Session,
+  UpgradableServer,
   UserBase,
   Wirehop,
 } from './types.js';

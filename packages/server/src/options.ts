@@ -4,19 +4,9 @@
  * misbehaving under load later.
  */
 import { Defaults } from '@wirehop/protocol';
-import type { AuthContext, ServerOptions, Session, UserBase } from './types.js';
+import type { AuthContext, ServerLimits, ServerOptions, Session, UserBase } from './types.js';
 
-/** Every size limit, resolved. */
-export interface ServerLimits {
-  maxMessageBytes: number;
-  maxBatchBytes: number;
-  maxBatchFrames: number;
-  replayBufferFrames: number;
-  replayBufferBytes: number;
-  highWaterMarkBytes: number;
-  maxChannelLength: number;
-  maxNameLength: number;
-}
+export type { ServerLimits } from './types.js';
 
 export type OriginPolicy = 'same-origin' | '*' | ReadonlySet<string> | ((origin: string, request: Request) => boolean);
 

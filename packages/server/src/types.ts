@@ -4,6 +4,7 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import type { Http2SecureServer, Http2Server } from 'node:http2';
 import type { Json, Member } from '@wirehop/protocol';
 import type { Hono } from 'hono';
 
@@ -45,6 +46,32 @@ export interface ChannelConfig<U extends UserBase> {
 }
 
 /** Options of {@link createWirehop}. Every number is validated at construction. */
+/** Size limits. Each defaults to the same-named entry of the protocol's Defaults; docs/guide.md says what happens when one is reached. */
+/**
+ * A Node server that can carry WebSocket upgrades: http, https, or what @hono/node-server's serve()
+ * returns (an HTTP/2 server with `allowHTTP1` carries them over its HTTP/1.1 connections).
+ */
+export type UpgradableServer = HttpServer | HttpsServer | Http2Server | Http2SecureServer;
+
+export interface ServerLimits {
+  /** Largest frame either way, in bytes (64 KiB). */
+  maxMessageBytes: number;
+  /** Largest POST body, in bytes (1 MiB). */
+  maxBatchBytes: number;
+  /** Most frames in one POST body (1,024). */
+  maxBatchFrames: number;
+  /** Most unacked frames kept per session for replay (10,000). */
+  replayBufferFrames: number;
+  /** Most UTF-16 code units of unacked frames kept per session (1 MiB). */
+  replayBufferBytes: number;
+  /** Stop writing to a connection whose buffer holds more than this many bytes (256 KiB). */
+  highWaterMarkBytes: number;
+  /** Longest channel name (256 characters). */
+  maxChannelLength: number;
+  /** Longest event or method name (128 characters). */
+  maxNameLength: number;
+}
+
 export interface ServerOptions<U extends UserBase = UserBase> {
   /** Base path of the routes. Default '/wirehop'. */
   path?: string;
@@ -78,16 +105,7 @@ export interface ServerOptions<U extends UserBase = UserBase> {
   /** ...or this long after the first unacked one. Default Defaults.ackDelayMs (50 ms). */
   ackDelayMs?: number;
   /** Size limits; each defaults to the same-named entry of Defaults. */
-  limits?: Partial<{
-    maxMessageBytes: number;
-    maxBatchBytes: number;
-    maxBatchFrames: number;
-    replayBufferFrames: number;
-    replayBufferBytes: number;
-    highWaterMarkBytes: number;
-    maxChannelLength: number;
-    maxNameLength: number;
-  }>;
+  limits?: Partial<ServerLimits>;
   /** User-callback errors and transport errors end here. Default: console.error. Never rethrown. */
   onError?: (error: unknown, where: { session?: Session<U>; phase: string }) => void;
 }
@@ -125,7 +143,7 @@ export interface Wirehop<U extends UserBase = UserBase> {
   /** app.route(path, this.app) */
   mount(app: Hono): void;
   /** Wires WebSocket upgrades for `${path}/ws` onto a Node http/https server. Other upgrade paths are left alone. */
-  attach(server: HttpServer | HttpsServer): void;
+  attach(server: UpgradableServer): void;
   /** One call: a Node HTTP server with wirehop (and optionally the user's Hono app) on it. */
   listen(options?: { port?: number; hostname?: string; app?: Hono }): Promise<ListeningServer>;
   /** pattern: exact, or '*' globs ('room:*'); first registered match wins; no match → subscribe refused 'forbidden'. */

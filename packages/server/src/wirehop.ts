@@ -4,7 +4,6 @@
  * lives in the pieces; this file is glue.
  */
 import type { Server as HttpServer } from 'node:http';
-import type { Server as HttpsServer } from 'node:https';
 import { ErrorCodes, Paths, encodeFrame, type ClientReliableFrame, type ErrorCode, type Member } from '@wirehop/protocol';
 import type { Hono } from 'hono';
 import type { WebSocketServer } from 'ws';
@@ -19,7 +18,7 @@ import { ServerSession, type SessionHost } from './session.js';
 import { SessionRegistry } from './sessions.js';
 import { AckScheduler, Sweeper, sessionDue, sweepInterval } from './timers.js';
 import type { WsConnection } from './transports/websocket.js';
-import type { ChannelConfig, ListeningServer, ServerOptions, Session, UserBase, Wirehop } from './types.js';
+import type { ChannelConfig, ListeningServer, ServerOptions, Session, UpgradableServer, UserBase, Wirehop } from './types.js';
 
 /** How long close() lets WebSocket closing handshakes finish before destroying the sockets. */
 const CLOSE_GRACE_MS = 1000;
@@ -91,7 +90,7 @@ class WirehopServer<U extends UserBase>
     app.route(this.path, this.app);
   }
 
-  attach(server: HttpServer | HttpsServer): void {
+  attach(server: UpgradableServer): void {
     this.attachUpgrades(server, false);
   }
 
@@ -215,11 +214,12 @@ class WirehopServer<U extends UserBase>
     }
   }
 
-  private attachUpgrades(server: HttpServer | HttpsServer, exclusive: boolean): void {
+  private attachUpgrades(server: UpgradableServer, exclusive: boolean): void {
     if (this.attached.has(server)) return;
     this.attached.add(server);
     this.wss ??= createWebSocketServer(this.options.limits);
-    server.on('upgrade', upgradeListener(this, this.wss, joinPath(this.path, Paths.websocket), exclusive));
+    // Every kind emits 'upgrade' with (IncomingMessage, Duplex, Buffer); HTTP/2 only for HTTP/1.1 connections.
+    (server as HttpServer).on('upgrade', upgradeListener(this, this.wss, joinPath(this.path, Paths.websocket), exclusive));
   }
 
   /** The shared periodic sweep: TTL, dead links, heartbeats, hello timeouts, tombstones. */
