@@ -66,6 +66,16 @@ describe('WebSocket input', () => {
     await stillHealthy(bystander);
   });
 
+  it('PING before HELLO is answered, so a client can test a socket before using it', async () => {
+    const { bystander } = await setup();
+    const raw = await rawWs(fx!.url);
+    raw.send('[21,123]');
+    expect(await raw.next('pong')).toEqual({ type: 'pong', n: 123 });
+    raw.send(hello());
+    await raw.next('welcome');
+    await stillHealthy(bystander);
+  });
+
   it('a frame before HELLO, and a binary message, are refused', async () => {
     const { bystander } = await setup();
     const early = await rawWs(fx!.url);

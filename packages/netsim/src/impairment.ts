@@ -19,8 +19,12 @@ export interface Impairment {
   stallMs: number;
   /** Probability, per chunk, that the connection is reset. */
   resetRate: number;
-  /** Nothing is forwarded either way while true; connections stay open, data waits (a dead path). */
-  blackhole: boolean;
+  /**
+   * Nothing is forwarded either way; connections stay open and data waits, as on a dead path.
+   * `true` holds every connection, `'websocket'` only upgraded ones (a path that kills WebSockets
+   * while plain HTTP still flows, as some middleboxes do).
+   */
+  blackhole: boolean | 'websocket';
   /** New connections are accepted and closed at once (a refused route). */
   refuse: boolean;
   /**
@@ -54,6 +58,8 @@ export function validateImpairment(partial: Partial<Impairment>): void {
     const v = partial[key];
     if (v !== undefined && !(v >= 0 && v <= 1)) throw new RangeError(`${key} must be a probability in [0, 1], got ${v}`);
   }
+  if (partial.blackhole !== undefined && ![true, false, 'websocket'].includes(partial.blackhole))
+    throw new RangeError(`blackhole must be true, false or 'websocket', got ${partial.blackhole}`);
   if (partial.upgrade !== undefined && !['pass', 'strip', 'silent'].includes(partial.upgrade))
     throw new RangeError(`upgrade must be 'pass', 'strip' or 'silent', got ${partial.upgrade}`);
 }

@@ -175,6 +175,30 @@ describe('netsim and WebSocket upgrades', () => {
     expect(proxy.stats.upgradesStripped).toBe(1);
   });
 
+  it("blackhole 'websocket' holds upgraded connections only, plain HTTP still flows", async () => {
+    const { port } = await upgradeServer();
+    const proxy = await proxyTo(port);
+    const s = net.connect(proxy.port, '127.0.0.1', () => s.write(UPGRADE));
+    cleanups.push(() => void s.destroy());
+    let got = '';
+    s.on('data', (d) => (got += d.toString('latin1')));
+    await new Promise<void>((resolve) => {
+      const check = () => (got.includes('\r\n\r\n') ? resolve() : setTimeout(check, 5));
+      check();
+    });
+    const upgraded = got.length;
+    proxy.set({ blackhole: 'websocket' });
+    s.write('held while the path is dead');
+    const plain = await request(proxy.port, 'GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', (t) => t.includes('upgrade required'));
+    expect(plain).toMatch(/^HTTP\/1\.1 426/);
+    expect(got.length).toBe(upgraded); // nothing came back on the WebSocket
+    proxy.heal();
+    await new Promise<void>((resolve) => {
+      const check = () => (got.includes('held while the path is dead') ? resolve() : setTimeout(check, 5));
+      check();
+    });
+  });
+
   it("'silent' lets the 101 through and then forwards nothing", async () => {
     const { port, seen } = await upgradeServer();
     const proxy = await proxyTo(port);

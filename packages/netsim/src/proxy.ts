@@ -57,7 +57,7 @@ export async function startProxy(options: ProxyOptions): Promise<NetsimProxy> {
     validateImpairment(partial);
     const wasBlackhole = imp.blackhole;
     imp = { ...imp, ...partial };
-    if (imp.blackhole !== wasBlackhole) for (const c of open) c.blackhole(imp.blackhole);
+    if (imp.blackhole !== wasBlackhole) for (const c of open) c.applyBlackhole();
   };
   if (options.impairment) set(options.impairment);
 
@@ -133,8 +133,12 @@ class Connection {
     upstream.on('error', end).on('close', end);
     client.on('data', (chunk: Buffer) => this.fromClient(chunk));
     upstream.on('data', (chunk: Buffer) => this.fromUpstream(chunk));
-    if (env.impairment().blackhole) this.blackhole(true);
+    this.applyBlackhole();
   }
+
+  /** True once the server accepted a WebSocket upgrade on this connection. */
+  private websocket = false;
+  private firstResponse = true;
 
   private fromClient(chunk: Buffer): void {
     if (this.maybeReset()) return;
@@ -167,6 +171,18 @@ class Connection {
 
   private fromUpstream(chunk: Buffer): void {
     if (this.maybeReset()) return;
+    if (this.firstResponse) {
+      this.firstResponse = false;
+      if (isSwitchingProtocols(chunk)) {
+        this.websocket = true;
+        if (this.env.impairment().blackhole === 'websocket') {
+          // The 101 gets through, so the client believes it is connected; then the path goes dead.
+          this.down.push(chunk);
+          this.applyBlackhole();
+          return;
+        }
+      }
+    }
     if (this.silenceAfterUpgrade && isSwitchingProtocols(chunk)) {
       // Let the 101 through so the client believes it is connected, then forward nothing more.
       this.env.stats.upgradesSilenced++;
@@ -191,7 +207,10 @@ class Connection {
     return false;
   }
 
-  blackhole(on: boolean): void {
+  /** Holds or releases this connection according to the current `blackhole` setting. */
+  applyBlackhole(): void {
+    const mode = this.env.impairment().blackhole;
+    const on = mode === true || (mode === 'websocket' && this.websocket);
     this.up.hold(on);
     this.down.hold(on);
   }
@@ -235,6 +254,7 @@ class Direction {
 
   /** Blackhole: stop reading and forwarding; what was read waits, as data does on a dead path. */
   hold(on: boolean): void {
+    if (on === this.held) return;
     this.held = on;
     if (on) {
       this.src.pause();

@@ -144,6 +144,9 @@ export class WsConnection<U extends UserBase> {
   private onHello(data: RawData, isBinary: boolean): void {
     const decoded = this.decode(data, isBinary);
     if (!decoded.ok) return this.fail(decoded.code, decoded.message);
+    // A client may test that this socket carries traffic before moving its session onto it
+    // (protocol.md §4). helloTimeoutMs still runs, so pinging cannot hold a socket open forever.
+    if (decoded.frame.type === 'ping') return this.downstream.write(encodeFrame({ type: 'pong', n: decoded.frame.n }));
     if (decoded.frame.type !== 'hello') return this.fail('bad_frame', `expected HELLO as the first frame, got ${decoded.frame.type}`);
     this.phase = 'opening';
     const req = this.request;
