@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoff } from './backoff.js';
+import { backoff, capped } from './backoff.js';
 
 describe('backoff', () => {
   it('is a random fraction of the exponential, capped', () => {
@@ -16,5 +16,12 @@ describe('backoff', () => {
 
   it('treats a negative attempt as the first', () => {
     expect(backoff(-1, 100, 1000, () => 0.5)).toBe(50);
+  });
+});
+
+describe('capped', () => {
+  it('doubles from the initial delay up to the cap, without jitter', () => {
+    expect([0, 1, 2, 3, 4, 50].map((a) => capped(a, 5000, 60_000))).toEqual([5000, 10_000, 20_000, 40_000, 60_000, 60_000]);
+    expect(capped(-3, 5000, 60_000)).toBe(5000);
   });
 });

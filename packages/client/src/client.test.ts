@@ -21,7 +21,7 @@ describe('createClient', () => {
     expect(c.state).toBe('idle');
     expect(c.transport).toBeNull();
     expect(c.sessionId).toBeNull();
-    expect(c.stats).toEqual({ rtt: null, queued: 0, reconnects: 0, transport: null });
+    expect(c.stats).toEqual({ rtt: null, loss: 0, jitter: null, queued: 0, reconnects: 0, switches: 0, transport: null });
     c.close();
   });
 

@@ -7,7 +7,9 @@
  * export condition selects ./node.js, which supplies `ws` when there is no global WebSocket.
  */
 export { createClient } from './client.js';
+export { defaultPolicy } from './policy.js';
 export type {
+  AdaptiveOptions,
   Channel,
   ChannelEvents,
   ClientOptions,
@@ -16,10 +18,15 @@ export type {
   EventMap,
   GapInfo,
   MessageData,
+  PolicyDecision,
+  PolicyInput,
+  Quality,
   RequestParams,
   RequestResult,
   Schema,
+  TransportChange,
   TransportName,
+  TransportPolicy,
   WebSocketLike,
   WebSocketLikeConstructor,
   WirehopClient,

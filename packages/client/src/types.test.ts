@@ -1,7 +1,8 @@
 import type { Member } from '@wirehop/protocol';
 import { describe, expectTypeOf, it } from 'vitest';
 import { createClient } from './client.js';
-import type { Channel, ChannelEvents, MessageData, RequestParams, RequestResult, WirehopClient } from './types.js';
+import { defaultPolicy } from './policy.js';
+import type { Channel, ChannelEvents, MessageData, Quality, RequestParams, RequestResult, TransportChange, TransportName, TransportPolicy, WirehopClient } from './types.js';
 
 type Msg = { from: string; text: string };
 type Chat = {
@@ -64,6 +65,21 @@ describe('Schema typing', () => {
     };
     void compileOnly;
     expectTypeOf(c).toEqualTypeOf<WirehopClient<Chat>>();
+    c.close();
+  });
+
+  it('types adaptive switching', () => {
+    expectTypeOf(defaultPolicy).toEqualTypeOf<TransportPolicy>();
+    const c = createClient({ url: 'http://127.0.0.1:9/wirehop', autoConnect: false, adaptive: { maxRttMs: 500, policy: (i) => (i.quality.loss > 0.5 ? { to: 'sse', reason: 'lossy' } : null) } });
+    expectTypeOf(c.switchTransport).parameter(0).toEqualTypeOf<TransportName>();
+    const switching = c.switchTransport('sse');
+    switching.catch(() => {}); // close() rejects it with client_closed
+    expectTypeOf(switching).resolves.toBeVoid();
+    c.on('transport', (e) => expectTypeOf(e).toEqualTypeOf<TransportChange>());
+    expectTypeOf(c.stats.loss).toBeNumber();
+    expectTypeOf<TransportChange['quality']>().toEqualTypeOf<Quality>();
+    // @ts-expect-error adaptive is false or options, never true
+    void createClient({ url: 'http://127.0.0.1:9/wirehop', autoConnect: false, adaptive: true }).close();
     c.close();
   });
 });

@@ -77,7 +77,7 @@ export type WebSocketLikeConstructor = new (url: string, options?: never) => Web
 export interface ClientOptions {
   /** http(s) URL of the server's wirehop path, e.g. `'http://127.0.0.1:3000/wirehop'`. */
   url: string;
-  /** Tried in order when a transport cannot connect; one entry forces it. Default `['websocket', 'sse']`. */
+  /** Tried in order when a transport cannot connect; one entry forces it (and turns adaptive switching off). Default `['websocket', 'sse']`. */
   transports?: TransportName[];
   /** Sent in HELLO when a session is created (never on resume). A function is called per new session. */
   auth?: Json | (() => Json | Promise<Json>);
@@ -107,18 +107,140 @@ export interface ClientOptions {
   ackEvery?: number;
   /** ...or this long after the first unacked one. Default `Defaults.ackDelayMs` (50). */
   ackDelayMs?: number;
-  /** Client PING period, for RTT (and liveness on SSE); never above the server's. Default: WELCOME.heartbeatMs. */
+  /** Client PING period, for RTT (and liveness on SSE); never above the server's. Default: WELCOME.heartbeatMs (with adaptive switching: `sampleIntervalMs`). */
   heartbeatMs?: number;
+  /**
+   * Adaptive switching: measure the network and move the live session to SSE on a weak link (or
+   * where WebSocket is blocked) and back to WebSocket on a strong one. On by default when
+   * `transports` lists both; `false` turns it off (the client then only falls back when a transport
+   * cannot connect, and resumes on the transport it was on).
+   */
+  adaptive?: false | AdaptiveOptions;
+}
+
+/**
+ * Options of adaptive switching; every one has a default.
+ * @example
+ * createClient({ url, adaptive: { maxRttMs: 500, upgradeAfterMs: 30_000, probe: false } });
+ */
+export interface AdaptiveOptions {
+  /** Bad network: median RTT above this (ms)... Default 300. */
+  maxRttMs?: number;
+  /** ...or loss above this fraction. Default 0.2. */
+  maxLoss?: number;
+  /** Downgrade to SSE once bad continuously this long. Default 3,000. */
+  downgradeAfterMs?: number;
+  /** Upgrade to WebSocket once good continuously this long. Default 10,000. */
+  upgradeAfterMs?: number;
+  /**
+   * Minimum time between two switches the policy makes (a manual switch counts as the last one,
+   * but is never held back itself). Whatever the policy, the client also never makes an automatic
+   * switch within a minute of the switch before the last: at most two a minute. Default 5,000.
+   */
+  minDwellMs?: number;
+  /** Quality PING period on the active transport. Default 1,000. */
+  sampleIntervalMs?: number;
+  /** Samples older than this leave the window. Default 5,000. */
+  windowMs?: number;
+  /** A quality PING unanswered this long counts as lost. Also how long a WebSocket has to answer the PING that tests it before a switch. Default 1,000. */
+  pingTimeoutMs?: number;
+  /**
+   * Connect-time probe: `count` timed `GET {url}/ping` requests, each lost after `timeoutMs`. The
+   * first answer picks the first transport (one round trip; the connection starts then), the rest
+   * seed the quality window, and if they disagree once complete the session switches ('probe').
+   * `false` disables it. Default `{ count: 3, timeoutMs: 1000 }`.
+   */
+  probe?: false | { count?: number; timeoutMs?: number };
+  /** A WebSocket attempt without WELCOME (or, for a switch, without an open socket) after this long is abandoned for the next transport. Default 1,500. */
+  websocketTimeoutMs?: number;
+  /** After WebSocket proved unusable, retry it in the background with capped exponential backoff. Defaults 5,000 and 60,000. */
+  reprobe?: { initialDelayMs?: number; maxDelayMs?: number };
+  /** Replaces the decision function (pure: no clock, no IO). Default {@link defaultPolicy}. */
+  policy?: TransportPolicy;
+}
+
+/** Windowed network estimate of the transport carrying the session, also in `client.stats`. */
+export interface Quality {
+  /** Median RTT of the window in ms; null without an answered PING in it. */
+  rtt: number | null;
+  /** Fraction of the window's PINGs without a PONG within `pingTimeoutMs`, 0..1 (0 without samples). */
+  loss: number;
+  /** Mean |Δrtt| of consecutive RTT samples in ms; null with fewer than two. */
+  jitter: number | null;
+  /** Samples in the window, answered or lost. */
+  samples: number;
+}
+
+/** What a {@link TransportPolicy} decides from. Times are `Date.now()` milliseconds. */
+export interface PolicyInput {
+  now: number;
+  /** The transport carrying the session. */
+  current: TransportName;
+  quality: Quality;
+  /**
+   * Since when the link has been bad (median RTT > maxRttMs or loss > maxLoss), backdated to the
+   * departure of the first PING of the newest run of slow or lost ones; null while not bad.
+   */
+  badSince: number | null;
+  /**
+   * Since when it has been good, backdated the same way; null while not. Good is a band below the
+   * thresholds: median RTT ≤ 0.8·maxRttMs and loss ≤ maxLoss/2. In between the link is neither,
+   * so one that hovers at a threshold moves no streak forward.
+   */
+  goodSince: number | null;
+  /** When the last switch (manual or automatic) completed; 0 before the first. */
+  lastSwitchAt: number;
+  /**
+   * False once WebSocket proved unusable here (refused, stripped, silent, or blackholed while
+   * carrying the session), until a background re-probe gets a PONG through one.
+   */
+  websocketUsable: boolean;
+  /** The thresholds in effect (defaults filled in). */
+  options: Required<Pick<AdaptiveOptions, 'maxRttMs' | 'maxLoss' | 'downgradeAfterMs' | 'upgradeAfterMs' | 'minDwellMs'>>;
+}
+
+/** Move the session to `to`; `reason` is the 'transport' event's. */
+export interface PolicyDecision {
+  to: TransportName;
+  reason: string;
+}
+
+/**
+ * Decides, after every quality sample, whether the session should move; null means stay. Pure: it
+ * is called often and must not keep state of its own (the input carries the history that matters).
+ * A move to WebSocket while `websocketUsable` is false is ignored (the client re-probes on its own).
+ */
+export type TransportPolicy = (input: PolicyInput) => PolicyDecision | null;
+
+/** The 'transport' event: the session moved, attached or detached. */
+export interface TransportChange {
+  from: TransportName | null;
+  to: TransportName | null;
+  /**
+   * 'session_created', 'session_resumed', 'fallback' (the preferred transport could not connect),
+   * 'probe' (the connect-time probe chose), 'degraded' and 'recovered' (the policy), 'manual'
+   * (switchTransport), 'websocket_unusable' (resumed on SSE after WebSocket failed), or the error
+   * code of a drop (to: null).
+   */
+  reason: string;
+  /** The quality window at the time. */
+  quality: Quality;
 }
 
 /** A snapshot: `client.stats` returns a new object each time. */
 export interface ClientStats {
-  /** Smoothed round-trip time in ms (EWMA of PING/PONG), null before the first sample. */
+  /** Round-trip time in ms: the median of the quality window, else the smoothed RTT (EWMA of PING/PONG); null before the first sample. */
   rtt: number | null;
+  /** Fraction of the window's PINGs that got no PONG in time (see {@link Quality}). */
+  loss: number;
+  /** Mean RTT variation in the window, ms; null with fewer than two samples. */
+  jitter: number | null;
   /** Messages queued or sent but not yet acked. */
   queued: number;
   /** Successful reconnections (resumes and new sessions after the first connection). */
   reconnects: number;
+  /** Completed switches of the live session to another transport (make-before-break, manual or automatic). */
+  switches: number;
   transport: TransportName | null;
 }
 
@@ -157,13 +279,26 @@ export interface WirehopClient<S extends Schema = Schema> {
   connect(): Promise<void>;
   /** Stops everything (no BYE): pending calls reject with `client_closed`; state 'closed'; no timers left. */
   close(): void;
+  /**
+   * Moves the live session to `to`, make-before-break: the new transport resumes the session while
+   * the old one keeps delivering, and the application sees one ordered stream. Resolves once the
+   * session runs on it (at once if it already does); waits for the connection if there is none.
+   * Rejects with `transport_failed` if `to` cannot be opened (the session stays where it was), with
+   * `superseded` if a later call asked for the other transport before this one started, and with
+   * `client_closed`. One switch runs at a time: a call for where the running one is heading joins it.
+   * A manual switch always proceeds; the adaptive policy then waits `minDwellMs` before its next
+   * move. Throws (rejects) a TypeError for a transport not in `transports`.
+   * @example
+   * await client.switchTransport('sse');
+   */
+  switchTransport(to: TransportName): Promise<void>;
   /** The same object for the same name. Throws WirehopError('bad_frame') for an invalid name. */
   channel<N extends string>(name: N): Channel<ChannelEvents<S, N>>;
   request<M extends string>(method: M, data?: RequestParams<S, M>, opts?: { timeoutMs?: number }): Promise<RequestResult<S, M>>;
   /** Resolves when the server acked it (it was handed to the server's handlers exactly once). */
   send<E extends string>(event: E, data?: MessageData<S, E>): Promise<void>;
   on(event: 'state', listener: (e: { from: ClientState; to: ClientState; reason: string }) => void): () => void;
-  on(event: 'transport', listener: (e: { from: TransportName | null; to: TransportName | null; reason: string }) => void): () => void;
+  on(event: 'transport', listener: (e: TransportChange) => void): () => void;
   on(event: 'error', listener: (error: WirehopError) => void): () => void;
   on(event: 'gap', listener: (e: GapInfo) => void): () => void;
   on(event: 'message', listener: (event: string, data: unknown) => void): () => void;

@@ -52,7 +52,7 @@ export interface Opened<U extends UserBase> {
 
 export type HandshakeResult<U extends UserBase> = Opened<U> | Refusal;
 
-/** A refusal with the status and close code of protocol.md §8. */
+/** A refusal with the status and close code of protocol.md §9. */
 export function refuse(code: ErrorCode, message?: string, ack?: number): Refusal {
   const info = ErrorCodes[code];
   const refusal: Refusal = { ok: false, code, message: message ?? info.meaning, status: info.status, close: info.close, endsSession: info.endsSession };
@@ -67,7 +67,7 @@ export function refusalFrame(r: Refusal): string {
     : encodeFrame({ type: 'error', code: r.code, message: r.message });
 }
 
-/** HTTP error body of protocol.md §7. */
+/** HTTP error body of protocol.md §8. */
 export function refusalBody(r: Pick<Refusal, 'code' | 'message' | 'ack'>): { error: { code: string; message: string; ack?: number } } {
   return { error: r.ack === undefined ? { code: r.code, message: r.message } : { code: r.code, message: r.message, ack: r.ack } };
 }

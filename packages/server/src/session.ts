@@ -128,7 +128,7 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
 
   /**
    * Queues a reliable frame `[code, <next seq>, ...tail`. False if the session is not open or the
-   * replay buffer is full; the latter ends the session with replay_overflow (protocol.md §6) on
+   * replay buffer is full; the latter ends the session with replay_overflow (protocol.md §7) on
    * a microtask, so a fan-out loop that caused it is not re-entered.
    */
   pushTail(code: FrameCode, tail: string): boolean {

@@ -18,7 +18,7 @@ import {
 } from '@wirehop/protocol';
 import { asWirehopError, type TransportFactory } from './transport.js';
 
-/** An HTTP error answer as a WirehopError: the JSON body's code and ack (protocol.md §7), else `transport_failed`. */
+/** An HTTP error answer as a WirehopError: the JSON body's code and ack (protocol.md §8), else `transport_failed`. */
 async function httpError(response: Response): Promise<WirehopError> {
   let body: { error?: { code?: unknown; message?: unknown; ack?: unknown } } | undefined;
   try {
@@ -50,7 +50,8 @@ function takeBatch(queue: string[]): string[] {
 export const sse: TransportFactory = (options, handlers) => {
   const abort = new AbortController();
   const fetchFn = options.fetch;
-  let { sid, token } = options.hello;
+  const hello = options.hello!;
+  let { sid, token } = hello;
   let done = false;
   let posting = false;
   const queue: string[] = [];
@@ -76,15 +77,15 @@ export const sse: TransportFactory = (options, handlers) => {
 
   async function run() {
     if (!sid) {
-      const answer = await request(Paths.session, { method: 'POST', headers: { 'content-type': 'application/json' }, body: encodeFrame(options.hello) });
+      const answer = await request(Paths.session, { method: 'POST', headers: { 'content-type': 'application/json' }, body: encodeFrame(hello) });
       const decoded = decodeServerFrame(await answer.text());
       if (!decoded.ok) throw new WirehopError(decoded.code, decoded.message);
       if (decoded.frame.type !== 'welcome') throw new WirehopError('bad_frame', `expected a welcome from ${Paths.session}, got ${decoded.frame.type}`);
       ({ sid, token } = decoded.frame);
     }
-    const created = !options.hello.sid;
+    const created = !hello.sid;
     const response = await request(Paths.sse, {
-      headers: { ...sessionHeaders(), [Headers.lastEventId]: String(options.hello.ack ?? 0), accept: 'text/event-stream' },
+      headers: { ...sessionHeaders(), [Headers.lastEventId]: String(hello.ack ?? 0), accept: 'text/event-stream' },
     });
     if (!response.body) throw new WirehopError('transport_failed', 'this fetch cannot stream response bodies');
     const parser = createSseFrameParser({
@@ -142,7 +143,7 @@ export const sse: TransportFactory = (options, handlers) => {
       done = true;
       abort.abort();
       // A dropped stream looks the same as a reconnecting one, so a client closing for good says so
-      // (a server extension beside protocol.md §5; an older server answers 404, which is fine).
+      // (protocol.md §3, "Ending a session on purpose").
       // keepalive: the request survives a page being unloaded.
       if (ending)
         (async () => fetchFn(options.url + Paths.session, { method: 'DELETE', headers: { ...options.headers, ...sessionHeaders() }, keepalive: true, credentials: 'include' }))().catch(() => {});

@@ -1,7 +1,8 @@
 /**
  * The one interface every transport implements. A transport is a pipe for one attempt: it opens,
- * does its handshake (HELLO → WELCOME), then carries encoded frames up and decoded frames down until
- * it fails or is closed. It knows nothing of sequence numbers, acks or replays: the session does.
+ * does its handshake (HELLO → WELCOME; a WebSocket the client tests first carries PING → PONG
+ * before), then carries encoded frames up and decoded frames down until it fails or is closed. It
+ * knows nothing of sequence numbers, acks or replays: the session does.
  *
  * Nothing here assumes a single transport: the client binds each one to its own handlers (and
  * generation), so a second transport can resume the same session while the first is still up
@@ -14,8 +15,12 @@ import type { WebSocketLikeConstructor } from '../types.js';
 export interface TransportOptions {
   /** http(s) base URL of the wirehop path, without a trailing slash. */
   url: string;
-  /** New session (`auth`) or resume (`sid`, `token`, `ack`). */
-  hello: HelloFrame;
+  /**
+   * New session (`auth`) or resume (`sid`, `token`, `ack`); SSE needs it. A WebSocket opened
+   * without it sends nothing and calls `handlers.open`: the client first tests that the socket
+   * carries traffic (PING before HELLO, protocol.md §4), then sends HELLO itself.
+   */
+  hello?: HelloFrame;
   /** Extra headers for HTTP requests (and WebSocket where the constructor takes them). */
   headers: Record<string, string>;
   WebSocket: WebSocketLikeConstructor | undefined;
@@ -32,6 +37,8 @@ export interface TransportHandlers {
   alive(): void;
   /** The transport failed. Called at most once, never after close(). */
   close(error: WirehopError): void;
+  /** WebSocket without `hello`: the socket is open and `send` works. */
+  open?(): void;
 }
 
 /** One open (or opening) transport. */

@@ -17,13 +17,13 @@ function dropCode({ code }: WirehopError): number {
   return info && info.close >= 4000 && info.close < 5000 && !info.endsSession ? info.close : ErrorCodes.transport_failed.close;
 }
 
-/** Close codes 4000–4999 are wirehop's (protocol.md §8); anything else is a plain network failure. */
+/** Close codes 4000–4999 are wirehop's (protocol.md §9); anything else is a plain network failure. */
 function closeError(code: number, reason: string): WirehopError {
   const known = code >= 4000 ? codeForClose(code) : undefined;
   return known ? new WirehopError(known, reason || undefined, { close: code }) : new WirehopError('transport_failed', `WebSocket closed (${code}${reason ? ': ' + reason : ''})`, { close: code });
 }
 
-/** Opens a WebSocket transport; HELLO goes as soon as the socket opens. */
+/** Opens a WebSocket transport; HELLO goes as soon as the socket opens (or `handlers.open` runs, without one). */
 export const websocket: TransportFactory = (options, handlers) => {
   let done = false;
   let ws: WebSocketLike | undefined;
@@ -53,7 +53,9 @@ export const websocket: TransportFactory = (options, handlers) => {
   }
   const socket = ws;
   socket.onopen = () => {
-    if (!done) socket.send(encodeFrame(options.hello));
+    if (done) return;
+    if (options.hello) socket.send(encodeFrame(options.hello));
+    else handlers.open?.();
   };
   socket.onmessage = ({ data }: { data: unknown }) => {
     if (done) return;

@@ -23,7 +23,7 @@ export interface Downstream {
   /** Calls `resume` once, when the buffer has drained (or the connection closed: then it is a no-op). */
   whenDrained(resume: () => void): void;
   /**
-   * Ends the connection. `code` is the WebSocket close code of protocol.md §8; SSE just ends the
+   * Ends the connection. `code` is the WebSocket close code of protocol.md §9; SSE just ends the
    * response. Write any final ERROR/BYE frame before calling this.
    */
   close(code: number, reason: string): void;

@@ -102,7 +102,7 @@ export class WsConnection<U extends UserBase> {
     return this.phase === 'hello' || this.phase === 'opening';
   }
 
-  /** Sends ERROR `code` and closes with its close code (protocol.md §8). The session, if any, stays. */
+  /** Sends ERROR `code` and closes with its close code (protocol.md §9). The session, if any, stays. */
   fail(code: ErrorCode, message: string): void {
     if (this.phase === 'closed') return;
     this.phase = 'closed';

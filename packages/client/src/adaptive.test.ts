@@ -1,0 +1,386 @@
+/**
+ * Adaptive switching without a network: the probe, the decision pipeline (window → streaks →
+ * policy → holds and flap guard) simulated over minutes of injected time, and the WebSocket
+ * re-probe schedule. Time is passed in, or faked; nothing here waits.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FLAP_WINDOW_MS, adaptiveConfig, createAdaptive, type AdaptiveHost } from './adaptive.js';
+import { createMeter } from './quality.js';
+import type { AdaptiveOptions, TransportName } from './types.js';
+
+/** Simulated time starts here: Date.now()-like, far from 0 ("never switched"). */
+const T0 = 1_000_000_000;
+
+interface Request {
+  to: TransportName;
+  reason: string;
+  confirm?: (() => boolean) | undefined;
+}
+
+function setup(options: AdaptiveOptions = {}, host: Partial<AdaptiveHost> = {}) {
+  const c = adaptiveConfig(options);
+  const meter = createMeter(c.windowMs, c.pingTimeoutMs);
+  const state = { current: 'websocket' as TransportName | undefined, busy: false, requests: [] as Request[], reported: [] as unknown[] };
+  const ad = createAdaptive(c, {
+    meter,
+    current: () => state.current,
+    busy: () => state.busy,
+    request: (to, reason, confirm) => void state.requests.push({ to, reason, confirm }),
+    ping: async () => {},
+    report: (error) => void state.reported.push(error),
+    ...host,
+  });
+  return { ad, meter, state };
+}
+
+/**
+ * The client's loop without timers: a PING every second on the transport carrying the session,
+ * answered `rtt(t)` later (null: never), a loss once unanswered for pingTimeoutMs; the pipeline
+ * looks after every sample, and a switch completes at once. Returns when each switch happened
+ * (relative to the start) and why.
+ */
+function simulate(rtt: (t: number) => number | null, durationMs: number, options: AdaptiveOptions = {}) {
+  const { ad, meter, state } = setup(options);
+  const pongs: Array<[at: number, n: number]> = [];
+  const switches: Array<{ at: number; to: TransportName; reason: string }> = [];
+  const look = (now: number) => {
+    ad.evaluate(now);
+    const r = state.requests.shift();
+    if (!r) return;
+    state.current = r.to;
+    ad.switched(now);
+    switches.push({ at: now - T0, to: r.to, reason: r.reason });
+  };
+  for (let t = 0; t < durationMs; t += 1000) {
+    pongs.sort((a, b) => a[0] - b[0]);
+    while (pongs.length && pongs[0]![0] < T0 + t) {
+      const [at, n] = pongs.shift()!;
+      meter.pong(n, at);
+      look(at);
+    }
+    meter.expire(T0 + t);
+    meter.ping(T0 + t);
+    const r = rtt(t);
+    if (r !== null) pongs.push([T0 + t + r, T0 + t]);
+    look(T0 + t);
+  }
+  return switches;
+}
+
+/** Most switches within any 60 s. */
+function perMinute(switches: Array<{ at: number }>) {
+  return Math.max(0, ...switches.map((s) => switches.filter((o) => o.at >= s.at && o.at < s.at + 60_000).length));
+}
+
+/** Deterministic PRNG (mulberry32), so every run sees the same walks. */
+function prng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('adaptiveConfig', () => {
+  it('fills every default', () => {
+    const { policy, ...rest } = adaptiveConfig(undefined);
+    expect(rest).toEqual({
+      maxRttMs: 300,
+      maxLoss: 0.2,
+      downgradeAfterMs: 3000,
+      upgradeAfterMs: 10_000,
+      minDwellMs: 5000,
+      sampleIntervalMs: 1000,
+      windowMs: 5000,
+      pingTimeoutMs: 1000,
+      probe: { count: 3, timeoutMs: 1000 },
+      websocketTimeoutMs: 1500,
+      reprobe: { initialDelayMs: 5000, maxDelayMs: 60_000 },
+    });
+    expect(typeof policy).toBe('function');
+    expect(adaptiveConfig(false)).toEqual(adaptiveConfig({}));
+    expect(adaptiveConfig({ probe: false, reprobe: { maxDelayMs: 9 } })).toMatchObject({ probe: false, reprobe: { initialDelayMs: 5000, maxDelayMs: 9 } });
+    expect(adaptiveConfig({ probe: { count: 1 } }).probe).toEqual({ count: 1, timeoutMs: 1000 });
+  });
+});
+
+describe('the decision pipeline over time (simulated)', () => {
+  it('degrade then heal: SSE 3 s after the link turned bad, WebSocket 10 s after it turned good', () => {
+    // 50 ms, then 600 ms for the PINGs from t = 60 s, then 50 ms again from t = 120 s
+    const switches = simulate((t) => (t >= 60_000 && t < 120_000 ? 600 : 50), 180_000);
+    expect(switches).toEqual([
+      { at: 63_000, to: 'sse', reason: 'degraded' },
+      { at: 130_000, to: 'websocket', reason: 'recovered' },
+    ]);
+  });
+
+  it('a link that stops answering is left 3 s after its first lost PING, and a slow one as soon as it is slow', () => {
+    expect(simulate((t) => (t >= 30_000 ? null : 20), 60_000)).toEqual([{ at: 33_000, to: 'sse', reason: 'degraded' }]);
+    expect(simulate(() => 900, 60_000)).toEqual([{ at: 3000, to: 'sse', reason: 'degraded' }]);
+  });
+
+  it('honours other thresholds', () => {
+    const switches = simulate((t) => (t < 20_000 ? 400 : 40), 60_000, { maxRttMs: 500, upgradeAfterMs: 2000 });
+    expect(switches).toEqual([]);
+    const fast = simulate((t) => (t < 20_000 ? 400 : 40), 60_000, { maxRttMs: 200, downgradeAfterMs: 1000, upgradeAfterMs: 2000 });
+    expect(fast).toEqual([
+      { at: 1000, to: 'sse', reason: 'degraded' },
+      { at: 22_040, to: 'websocket', reason: 'recovered' }, // the answer that made the median good
+    ]);
+  });
+
+  it('30% loss degrades', () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const random = prng(seed);
+      const switches = simulate(() => (random() < 0.3 ? null : 40), 600_000);
+      expect(switches[0]?.to).toBe('sse');
+      expect(perMinute(switches)).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('10 minutes of RTT alternating 250/350 ms every 2 s: no switch at all, from either side', () => {
+    expect(simulate((t) => (Math.floor(t / 2000) % 2 ? 350 : 250), 600_000)).toEqual([]);
+    expect(simulate((t) => (Math.floor(t / 2000) % 2 ? 340 : 260), 600_000)).toEqual([]);
+    // once on SSE, a link hovering at the threshold never brings it back up (it is not good)
+    expect(simulate((t) => (t < 10_000 ? 900 : Math.floor(t / 2000) % 2 ? 350 : 250), 600_000)).toEqual([{ at: 3000, to: 'sse', reason: 'degraded' }]);
+  });
+
+  it('10 minutes of random walks around the threshold: at most 2 switches in any minute', () => {
+    let total = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const random = prng(seed);
+      let rtt = 300;
+      const walk = () => {
+        rtt = Math.min(600, Math.max(50, rtt + (random() - 0.5) * 60));
+        return random() < 0.03 ? null : rtt;
+      };
+      const switches = simulate(walk, 600_000);
+      total += switches.length;
+      expect(perMinute(switches), `seed ${seed}: ${JSON.stringify(switches)}`).toBeLessThanOrEqual(2);
+    }
+    expect(total).toBeGreaterThan(0); // the walks do cross: this is not vacuous
+  });
+
+  it('10 minutes of noise between 200 and 400 ms, sample by sample: at most 2 switches in any minute', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const random = prng(seed);
+      const switches = simulate(() => (random() < 0.5 ? 200 : 400) + (random() - 0.5) * 80, 600_000);
+      expect(perMinute(switches), `seed ${seed}: ${JSON.stringify(switches)}`).toBeLessThanOrEqual(2);
+    }
+  });
+});
+
+describe('the flap guard', () => {
+  it('holds a third switch until a minute after the first of the two before it', () => {
+    const { ad, meter, state } = setup({ minDwellMs: 0, downgradeAfterMs: 0 });
+    ad.switched(T0);
+    ad.switched(T0 + 1000);
+    meter.add(T0 + 2000, 900);
+    ad.evaluate(T0 + 2000);
+    expect(state.requests).toEqual([]);
+    meter.add(T0 + FLAP_WINDOW_MS - 500, 900);
+    ad.evaluate(T0 + FLAP_WINDOW_MS - 1);
+    expect(state.requests).toEqual([]);
+    ad.evaluate(T0 + FLAP_WINDOW_MS);
+    expect(state.requests).toMatchObject([{ to: 'sse', reason: 'degraded' }]);
+  });
+});
+
+describe('decisions', () => {
+  it('asks nothing while a switch is under way or the session is detached', () => {
+    const { ad, meter, state } = setup({ downgradeAfterMs: 0 });
+    meter.add(T0, 900);
+    state.busy = true;
+    ad.evaluate(T0);
+    state.busy = false;
+    state.current = undefined;
+    ad.evaluate(T0);
+    expect(state.requests).toEqual([]);
+    state.current = 'websocket';
+    ad.evaluate(T0);
+    expect(state.requests).toMatchObject([{ to: 'sse', reason: 'degraded' }]);
+  });
+
+  it('ignores a policy decision it cannot carry out, and reports a policy that throws', () => {
+    const moves: Array<string> = [];
+    const { ad, meter, state } = setup({
+      policy: (i) => {
+        moves.push(i.current);
+        if (moves.length === 1) return { to: 'websocket', reason: 'same' };
+        if (moves.length === 2) return { to: 'carrier-pigeon' as TransportName, reason: 'nonsense' };
+        throw new Error('policy bug');
+      },
+    });
+    meter.add(T0, 10);
+    ad.evaluate(T0);
+    ad.evaluate(T0);
+    ad.evaluate(T0);
+    expect(state.requests).toEqual([]);
+    expect(state.reported).toMatchObject([{ message: 'policy bug' }]);
+  });
+
+  it('passes the policy the window, the streaks, the last switch and usability', () => {
+    const inputs: unknown[] = [];
+    const { ad, meter, state } = setup({ maxRttMs: 100, policy: (i) => (inputs.push(i), null) });
+    state.current = 'sse';
+    meter.add(T0 - 1000, 500);
+    meter.add(T0, 500);
+    ad.switched(T0 - 10_000);
+    ad.failed('websocket', T0 - 60_000); // unusable; the hold is long over
+    ad.evaluate(T0 + 10);
+    expect(inputs).toEqual([
+      {
+        now: T0 + 10,
+        current: 'sse',
+        quality: { rtt: 500, loss: 0, jitter: 0, samples: 2 },
+        badSince: T0 - 1000,
+        goodSince: null,
+        lastSwitchAt: T0 - 10_000,
+        websocketUsable: false,
+        options: expect.objectContaining({ maxRttMs: 100, maxLoss: 0.2, downgradeAfterMs: 3000, upgradeAfterMs: 10_000, minDwellMs: 5000 }),
+      },
+    ]);
+    ad.close();
+  });
+
+  it('never moves to an unusable WebSocket on the policy\'s word', () => {
+    const { ad, meter, state } = setup({ upgradeAfterMs: 0, minDwellMs: 0, policy: () => ({ to: 'websocket', reason: 'recovered' }) });
+    state.current = 'sse';
+    ad.failed('websocket', T0 - 3_600_000);
+    meter.add(T0, 10);
+    ad.evaluate(T0);
+    expect(state.requests).toEqual([]);
+    ad.works();
+    ad.evaluate(T0);
+    expect(state.requests).toMatchObject([{ to: 'websocket', reason: 'recovered' }]);
+    ad.close();
+  });
+
+  it('holds automatic switches after a failed one, with backoff', () => {
+    const { ad, meter, state } = setup({ downgradeAfterMs: 0, minDwellMs: 0, reprobe: { initialDelayMs: 1000, maxDelayMs: 4000 } });
+    meter.add(T0, 900);
+    ad.failed('sse', T0);
+    ad.evaluate(T0 + 999);
+    expect(state.requests).toEqual([]);
+    ad.evaluate(T0 + 1000);
+    expect(state.requests).toHaveLength(1);
+    ad.failed('sse', T0 + 1000);
+    ad.evaluate(T0 + 2999);
+    expect(state.requests).toHaveLength(1);
+    ad.evaluate(T0 + 3000);
+    expect(state.requests).toHaveLength(2);
+  });
+});
+
+describe('the connect-time probe', () => {
+  /** A host whose probe answers with these RTTs (null: lost), all at once. */
+  function probing(rtts: Array<number | null>, options: AdaptiveOptions = {}) {
+    let calls = 0;
+    const s = setup(options, {
+      ping: async (sample, count) => {
+        calls++;
+        // stamped like real ones: the probe evaluates at Date.now() once complete
+        for (let i = 0; i < Math.min(count, rtts.length); i++) if (!sample(Date.now() - 300 + i * 100, rtts[i]!)) return;
+      },
+    });
+    return { ...s, calls: () => calls };
+  }
+
+  it('picks the first transport from the first answer', async () => {
+    await expect(probing([20, 20, 20]).ad.probe()).resolves.toBe('websocket');
+    await expect(probing([900, 20, 20]).ad.probe()).resolves.toBe('sse');
+    await expect(probing([null, 20, 20]).ad.probe()).resolves.toBe('sse');
+  });
+
+  it('seeds the window, and once complete, a disagreement with where the session runs becomes a switch', async () => {
+    const { ad, meter, state } = probing([900, 20, 20]);
+    state.current = undefined; // still connecting when the probe completes
+    expect(await ad.probe()).toBe('sse');
+    expect(meter.quality(Date.now())).toEqual({ rtt: 20, loss: 0, jitter: 440, samples: 3 });
+    expect(state.requests).toEqual([]);
+    state.current = 'sse';
+    ad.evaluate(Date.now());
+    expect(state.requests).toEqual([{ to: 'websocket', reason: 'probe', confirm: undefined }]);
+    state.requests.length = 0;
+    ad.evaluate(Date.now()); // once
+    expect(state.requests).toEqual([]);
+  });
+
+  it('agrees silently, and is off when disabled', async () => {
+    const agreeing = probing([20, 20, 900, 900]);
+    await agreeing.ad.probe();
+    agreeing.ad.evaluate(Date.now());
+    expect(agreeing.state.requests).toEqual([]);
+    const off = probing([20], { probe: false });
+    await expect(off.ad.probe()).resolves.toBeUndefined();
+    expect(off.calls()).toBe(0);
+  });
+
+  it('stops once closed', async () => {
+    const { ad, meter } = probing([20, 20, 20]);
+    ad.close();
+    await expect(ad.probe()).resolves.toBeUndefined();
+    expect(meter.quality(Date.now()).samples).toBe(0);
+  });
+});
+
+describe('WebSocket re-probes', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('after WebSocket failed: re-probe with capped exponential backoff, asking the policy at the PONG', () => {
+    vi.useFakeTimers({ now: T0 });
+    const { ad, meter, state } = setup({ reprobe: { initialDelayMs: 5000, maxDelayMs: 12_000 } });
+    state.current = 'sse';
+    ad.failed('websocket', Date.now());
+    expect(ad.usable).toBe(false);
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const start = Date.now();
+      vi.advanceTimersToNextTimer();
+      expect(state.requests).toHaveLength(1);
+      delays.push(Date.now() - start);
+      const r = state.requests.pop()!;
+      expect(r).toMatchObject({ to: 'websocket', reason: 'recovered' });
+      ad.failed('websocket', Date.now()); // the test PING got no PONG
+    }
+    expect(delays).toEqual([5000, 10_000, 12_000, 12_000]);
+
+    // This one gets its PONG: usable again. The link has been good for 10 s: move.
+    for (let t = Date.now() - 11_000; t <= Date.now(); t += 1000) meter.add(t, 20);
+    ad.evaluate(Date.now());
+    vi.advanceTimersToNextTimer();
+    const r = state.requests.pop()!;
+    ad.works();
+    expect(ad.usable).toBe(true);
+    expect(r.confirm!()).toBe(true);
+    // no timer left: usable
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('the re-probe only tests the socket when the link is not good enough to move', () => {
+    vi.useFakeTimers({ now: T0 });
+    const { ad, meter, state } = setup();
+    state.current = 'sse';
+    ad.failed('websocket', Date.now());
+    vi.advanceTimersToNextTimer();
+    meter.add(Date.now(), 900);
+    ad.evaluate(Date.now());
+    expect(state.requests.pop()!.confirm!()).toBe(false);
+  });
+
+  it('does not re-probe while no session is attached or a switch is under way; the next attach re-arms', () => {
+    vi.useFakeTimers({ now: T0 });
+    const { ad, state } = setup();
+    state.current = undefined;
+    ad.failed('websocket', Date.now());
+    vi.advanceTimersToNextTimer();
+    expect(state.requests).toEqual([]);
+    state.current = 'sse';
+    ad.attached();
+    vi.advanceTimersToNextTimer();
+    expect(state.requests).toHaveLength(1);
+    ad.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * Adaptive transport: turns the quality window into switch requests. It runs the connect-time
+ * probe, keeps the streaks the policy reads, tracks whether WebSocket is usable here, and re-probes
+ * it in the background with capped exponential backoff after it failed. The decisions are pure
+ * (policy.ts); this only feeds them and passes them on. No downgrade is permanent.
+ */
+import { capped } from './backoff.js';
+import { defaultPolicy, isBad, track, type Streak } from './policy.js';
+import { probe } from './probe.js';
+import { summarize, type Meter } from './quality.js';
+import type { AdaptiveOptions, PolicyDecision, TransportName } from './types.js';
+
+/**
+ * A flap guard on top of any policy: an automatic switch never comes within this long of the
+ * switch before the last one, so there are at most two in any minute, whatever the network does.
+ */
+export const FLAP_WINDOW_MS = 60_000;
+
+/** AdaptiveOptions with every default filled in. */
+export type AdaptiveConfig = Required<Omit<AdaptiveOptions, 'probe' | 'reprobe'>> & {
+  probe: false | { count: number; timeoutMs: number };
+  reprobe: { initialDelayMs: number; maxDelayMs: number };
+};
+
+/** The defaults (also used for manual switches and stats when adaptive switching is off). */
+export function adaptiveConfig(options: AdaptiveOptions | false | undefined): AdaptiveConfig {
+  const o = options || {};
+  const p = o.probe;
+  return {
+    maxRttMs: o.maxRttMs ?? 300,
+    maxLoss: o.maxLoss ?? 0.2,
+    downgradeAfterMs: o.downgradeAfterMs ?? 3000,
+    upgradeAfterMs: o.upgradeAfterMs ?? 10_000,
+    minDwellMs: o.minDwellMs ?? 5000,
+    sampleIntervalMs: o.sampleIntervalMs ?? 1000,
+    windowMs: o.windowMs ?? 5000,
+    pingTimeoutMs: o.pingTimeoutMs ?? 1000,
+    probe: p === false ? false : { count: p?.count ?? 3, timeoutMs: p?.timeoutMs ?? 1000 },
+    websocketTimeoutMs: o.websocketTimeoutMs ?? 1500,
+    reprobe: { initialDelayMs: o.reprobe?.initialDelayMs ?? 5000, maxDelayMs: o.reprobe?.maxDelayMs ?? 60_000 },
+    policy: o.policy ?? defaultPolicy,
+  };
+}
+
+/** What adaptive switching needs from the connection. */
+export interface AdaptiveHost {
+  readonly meter: Meter;
+  /** The transport carrying the session, or undefined while none does. */
+  current(): TransportName | undefined;
+  /** A switch runs or waits: no automatic decision meanwhile. */
+  busy(): boolean;
+  /** Asks for an automatic switch (see Job.confirm). */
+  request(to: TransportName, reason: string, confirm?: () => boolean): void;
+  /** The probe: `GET {path}/ping` with the client's fetch and headers. */
+  ping(sample: (at: number, rtt: number | null) => boolean, count: number, timeoutMs: number): Promise<void>;
+  /** A policy that threw. */
+  report(error: unknown): void;
+}
+
+export interface Adaptive {
+  /** websocketUsable: false after WebSocket failed here, until a re-probe gets a PONG through one. */
+  usable: boolean;
+  /** Starts the connect-time probe; resolves with the transport its first answer points to (none when disabled). */
+  probe(): Promise<TransportName | undefined>;
+  /** After each sample: update the streaks and maybe ask for a switch. */
+  evaluate(now: number): void;
+  /** A transport failed to carry the session (WebSocket: it is unusable), or a switch to it failed: hold automatic switches, with backoff. */
+  failed(name: TransportName, now: number): void;
+  /** A WebSocket answered: usable again. */
+  works(): void;
+  /** A switch completed. */
+  switched(now: number): void;
+  /** The session is attached: re-probe WebSocket when the hold is over, if it is unusable. */
+  attached(): void;
+  close(): void;
+}
+
+export function createAdaptive(c: AdaptiveConfig, host: AdaptiveHost): Adaptive {
+  const { meter } = host;
+  let streak: Streak = { badSince: null, goodSince: null };
+  let lastSwitchAt = 0;
+  let switchBefore = 0;
+  /** No automatic switch (or re-probe) before this; pushed back with backoff by failures. */
+  let hold = 0;
+  let tries = 0;
+  /** The complete probe's verdict, until the next evaluation acts on it. */
+  let probed: TransportName | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+
+  /** Automatic switches are on hold after failures, and by the flap guard. */
+  const free = (now: number) => now >= hold && now - switchBefore >= FLAP_WINDOW_MS;
+  const decide = (now: number, current: TransportName, websocketUsable: boolean): PolicyDecision | null => {
+    try {
+      return c.policy({ now, current, quality: meter.quality(now), ...streak, lastSwitchAt, websocketUsable, options: c });
+    } catch (error) {
+      host.report(error);
+      return null;
+    }
+  };
+
+  const self: Adaptive = {
+    usable: true,
+    probe() {
+      const p = c.probe;
+      const rtts: Array<number | null> = [];
+      return new Promise((resolve) => {
+        if (!p) return resolve(undefined);
+        const done = () => resolve(undefined);
+        host
+          .ping(
+            (at, rtt) => {
+              if (closed) return false;
+              meter.seed(at, rtt);
+              rtts.push(rtt);
+              const to = isBad(summarize(rtts), c) ? 'sse' : 'websocket';
+              if (rtts.length === 1) resolve(to);
+              if (rtts.length === p.count) {
+                probed = to;
+                self.evaluate(Date.now()); // acts at once if the session is up
+              }
+              return true;
+            },
+            p.count,
+            p.timeoutMs,
+          )
+          .then(done, done);
+      });
+    },
+    evaluate(now) {
+      streak = track(streak, meter.quality(now), meter, now, c);
+      const current = host.current();
+      if (!current || host.busy() || !free(now)) return;
+      const d = probed ? { to: probed, reason: 'probe' } : decide(now, current, self.usable);
+      probed = undefined;
+      if (d && d.to !== current && (d.to === 'sse' || (d.to === 'websocket' && self.usable))) host.request(d.to, d.reason);
+    },
+    failed(name, now) {
+      if (name === 'websocket') self.usable = false;
+      hold = now + capped(tries++, c.reprobe.initialDelayMs, c.reprobe.maxDelayMs);
+      clearTimeout(timer);
+      timer = undefined;
+      self.attached();
+    },
+    works() {
+      self.usable = true;
+      tries = 0;
+    },
+    switched(now) {
+      switchBefore = lastSwitchAt;
+      lastSwitchAt = now;
+      tries = 0;
+    },
+    attached() {
+      if (self.usable || timer || closed) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        // Not now (no session, or a switch under way): the next attach or failure re-arms this.
+        if (self.usable || !host.current() || host.busy()) return;
+        // Test the socket, and move the session onto it only if the policy wants it by then.
+        host.request('websocket', 'recovered', (now = Date.now()) => free(now) && decide(now, 'sse', true)?.to === 'websocket');
+      }, Math.max(0, hold - Date.now()));
+    },
+    close() {
+      closed = true;
+      clearTimeout(timer);
+    },
+  };
+  return self;
+}

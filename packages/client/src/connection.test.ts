@@ -1,0 +1,428 @@
+/**
+ * The connection lifecycle against a scripted network: a fake WebSocket constructor and a fake
+ * fetch that the test answers frame by frame, with fake timers. This pins the order of things in a
+ * switch (what is sent on which link, when the old one closes and how) that an end-to-end test can
+ * only observe from outside. The e2e suites in test/ run the same paths against the real server.
+ */
+import {
+  NDJSON,
+  PROTOCOL_VERSION,
+  decodeClientFrame,
+  encodeBatch,
+  encodeFrame,
+  sseFrame,
+  splitBatch,
+  type ClientFrame,
+  type ServerFrame,
+  type WelcomeFrame,
+} from '@wirehop/protocol';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClient } from './client.js';
+import type { ClientOptions, TransportChange, WebSocketLike, WebSocketLikeConstructor, WirehopClient } from './types.js';
+
+const URL = 'http://server.test/wirehop';
+
+function welcome(over: Partial<WelcomeFrame> = {}): WelcomeFrame {
+  return { type: 'welcome', v: PROTOCOL_VERSION, sid: 'S', resumed: false, ack: 0, heartbeatMs: 15_000, heartbeatTimeoutMs: 10_000, sessionTtlMs: 30_000, maxMessageBytes: 65_536, ...over };
+}
+
+const decode = (text: string): ClientFrame => {
+  const d = decodeClientFrame(text);
+  if (!d.ok) throw new Error(`the client sent a bad frame: ${text}`);
+  return d.frame;
+};
+
+/** A scripted network: every socket and request the client opens, answered by the test. */
+function createNet() {
+  const sockets: FakeSocket[] = [];
+  const streams: FakeStream[] = [];
+  const posts: ClientFrame[][] = [];
+  const requests: Array<{ method: string; path: string; headers: Record<string, string> }> = [];
+  const net = {
+    sockets,
+    streams,
+    posts,
+    requests,
+    /** POST /session answers this. */
+    created: welcome({ token: 'T' }),
+    /** GET /sse: an HTTP error status instead of a stream. */
+    sseStatus: 200,
+    /** GET /ping: how long until the answer. */
+    pingMs: [] as number[],
+    /** The ack the server puts in POST answers. */
+    serverAck: 0,
+    WebSocket: undefined as unknown as WebSocketLikeConstructor,
+    fetch: undefined as unknown as typeof fetch,
+  };
+
+  class FakeSocket implements WebSocketLike {
+    readyState = 0;
+    onopen: ((event: never) => void) | null = null;
+    onmessage: ((event: never) => void) | null = null;
+    onclose: ((event: never) => void) | null = null;
+    onerror: ((event: never) => void) | null = null;
+    readonly sent: ClientFrame[] = [];
+    closed: number | undefined;
+    constructor(readonly url: string) {
+      sockets.push(this);
+    }
+    send(data: string) {
+      this.sent.push(decode(data));
+    }
+    close(code?: number) {
+      this.closed = code;
+      this.readyState = 3;
+    }
+    // the server's side
+    open() {
+      this.readyState = 1;
+      (this.onopen as (e: unknown) => void)?.({});
+    }
+    push(...frames: ServerFrame[]) {
+      for (const f of frames) (this.onmessage as (e: unknown) => void)?.({ data: encodeFrame(f) });
+    }
+    drop(code: number, reason = '') {
+      this.readyState = 3;
+      (this.onclose as (e: unknown) => void)?.({ code, reason });
+    }
+  }
+  net.WebSocket = FakeSocket as unknown as WebSocketLikeConstructor;
+
+  net.fetch = (async (input: string | URL | Request, init: RequestInit = {}) => {
+    const url = new globalThis.URL(String(input));
+    const path = url.pathname.replace('/wirehop', '');
+    const method = init.method ?? 'GET';
+    const headers = (init.headers ?? {}) as Record<string, string>;
+    requests.push({ method, path, headers });
+    if (path === '/ping') {
+      const ms = net.pingMs.shift() ?? 0;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => resolve(new Response(null, { status: 204 })), ms);
+        init.signal?.addEventListener('abort', () => (clearTimeout(timer), reject(new DOMException('aborted', 'AbortError'))));
+      });
+    }
+    if (path === '/session' && method === 'POST') return new Response(encodeFrame(net.created), { status: 200 });
+    if (path === '/session') return new Response(null, { status: 204 });
+    if (path === '/send') {
+      const frames = splitBatch(String(init.body)).map(decode);
+      posts.push(frames);
+      const pongs = frames.flatMap((f) => (f.type === 'ping' ? [encodeFrame({ type: 'pong', n: f.n })] : []));
+      return new Response(encodeBatch([encodeFrame({ type: 'ack', ack: net.serverAck }), ...pongs]), { headers: { 'content-type': NDJSON } });
+    }
+    if (path === '/sse') {
+      if (net.sseStatus !== 200) return new Response('{}', { status: net.sseStatus });
+      const stream = new FakeStream(headers, init.signal ?? undefined);
+      streams.push(stream);
+      return new Response(stream.body, { headers: { 'content-type': 'text/event-stream' } });
+    }
+    return new Response(null, { status: 404 });
+  }) as typeof fetch;
+
+  return net;
+}
+
+class FakeStream {
+  readonly body: ReadableStream<Uint8Array>;
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  aborted = false;
+  constructor(
+    readonly headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ) {
+    this.body = new ReadableStream({ start: (c) => void (this.controller = c) });
+    signal?.addEventListener('abort', () => {
+      this.aborted = true;
+      try {
+        this.controller.error(new DOMException('aborted', 'AbortError'));
+      } catch {
+        // already closed
+      }
+    });
+  }
+  push(...frames: ServerFrame[]) {
+    for (const f of frames) this.controller.enqueue(new TextEncoder().encode(sseFrame('seq' in f ? f.seq : 0, f.type, encodeFrame(f))));
+  }
+}
+
+type Net = ReturnType<typeof createNet>;
+
+/** Lets promises, streams and due timers run. */
+const settle = (ms = 0) => vi.advanceTimersByTimeAsync(ms);
+
+function start(net: Net, options: Partial<ClientOptions> = {}) {
+  const client = createClient({ url: URL, WebSocket: net.WebSocket, fetch: net.fetch, ...options });
+  const log: string[] = [];
+  const transports: TransportChange[] = [];
+  const messages: unknown[] = [];
+  client.on('state', (e) => log.push(`state ${e.to} ${e.reason}`));
+  client.on('transport', (e) => {
+    transports.push(e);
+    log.push(`transport ${e.from}→${e.to} ${e.reason}`);
+  });
+  client.on('message', (_event, data) => messages.push(data));
+  client.on('error', () => {});
+  return { client, log, transports, messages };
+}
+
+const message = (seq: number): ServerFrame => ({ type: 'message', seq, event: 'm', data: seq });
+const types = (frames: ClientFrame[]) => frames.map((f) => f.type);
+
+/** Connects on WebSocket; returns its socket. */
+async function onWebSocket(net: Net, client: WirehopClient) {
+  await settle();
+  const ws = net.sockets.at(-1)!;
+  ws.open();
+  ws.push(welcome({ token: 'T' }));
+  await settle();
+  expect(client.transport).toBe('websocket');
+  return ws;
+}
+
+let clients: WirehopClient[] = [];
+beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] }));
+afterEach(() => {
+  for (const c of clients) c.close();
+  clients = [];
+  vi.useRealTimers();
+});
+const track = <T extends { client: WirehopClient }>(x: T) => (clients.push(x.client), x);
+
+describe('switching WebSocket → SSE', () => {
+  it('resumes on SSE while WebSocket keeps delivering, then closes it as superseded: one ordered stream', async () => {
+    const net = createNet();
+    const { client, log, transports, messages } = track(start(net, { adaptive: false }));
+    const ws = await onWebSocket(net, client);
+    ws.push(message(1), message(2), message(3));
+    const sent = [client.send('x', 'a')]; // seq 1, on WebSocket
+    await settle(100);
+    expect(ws.sent.filter((f) => f.type === 'ack')).toEqual([{ type: 'ack', ack: 3 }]);
+
+    const switched = client.switchTransport('sse');
+    await settle();
+    const sse = net.streams[0]!;
+    expect(sse.headers).toMatchObject({ 'x-wirehop-session': 'S', 'x-wirehop-token': 'T', 'last-event-id': '3' });
+    // The old link goes on delivering; no ack passes the resume point meanwhile.
+    ws.push(message(4), message(5));
+    sent.push(client.send('x', 'b')); // seq 2, still on WebSocket
+    await settle(200);
+    expect(messages).toEqual([1, 2, 3, 4, 5]);
+    expect(ws.sent.filter((f) => f.type === 'ack')).toHaveLength(1);
+    expect(client.transport).toBe('websocket');
+
+    // The server attached SSE: WELCOME (it has client seq 1), then its replay from 3.
+    sse.push(welcome({ resumed: true, ack: 1 }), message(4), message(5), message(6));
+    await settle();
+    await switched;
+    expect(ws.closed).toBe(4001);
+    expect(client.transport).toBe('sse');
+    expect(messages).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(transports.at(-1)).toMatchObject({ from: 'websocket', to: 'sse', reason: 'manual', quality: { samples: expect.any(Number) } });
+    expect(client.stats.switches).toBe(1);
+    // seq 2 resent from WELCOME.ack on the new link, then the held ack
+    await settle(100);
+    const upstream = net.posts.flat();
+    expect(upstream.filter((f) => f.type === 'send').map((f) => (f as { seq: number }).seq)).toEqual([2]);
+    expect(upstream.filter((f) => f.type === 'ack')).toEqual([{ type: 'ack', ack: 6 }]);
+    expect(net.requests.some((r) => r.method === 'DELETE')).toBe(false);
+    expect(log).toEqual(['state connecting connect', 'transport null→websocket session_created', 'state connected session_created', 'transport websocket→sse manual']);
+    for (const p of sent) p.catch(() => {}); // unacked: rejected when the client closes
+  });
+
+  it('the old link superseded before the new WELCOME is no reason to reconnect', async () => {
+    const net = createNet();
+    const { client, log } = track(start(net, { adaptive: false }));
+    const ws = await onWebSocket(net, client);
+    const switched = client.switchTransport('sse');
+    await settle();
+    ws.push({ type: 'error', code: 'superseded', message: 'another transport attached' });
+    ws.drop(4001, 'superseded');
+    await settle(1000);
+    expect(client.state).toBe('connected');
+    net.streams[0]!.push(welcome({ resumed: true }));
+    await settle();
+    await switched;
+    expect(client.transport).toBe('sse');
+    expect(client.stats.reconnects).toBe(0);
+    expect(log.filter((l) => l.startsWith('state'))).toEqual(['state connecting connect', 'state connected session_created']);
+  });
+
+  it('a candidate that cannot be opened is dropped: the session stays, held acks go out, the caller gets transport_failed', async () => {
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false }));
+    const ws = await onWebSocket(net, client);
+    net.sseStatus = 502;
+    const switched = client.switchTransport('sse').catch((e: unknown) => e);
+    ws.push(message(1));
+    await settle(100);
+    expect(await switched).toMatchObject({ code: 'transport_failed' });
+    expect(client.transport).toBe('websocket');
+    expect(ws.closed).toBeUndefined();
+    expect(ws.sent.filter((f) => f.type === 'ack')).toEqual([{ type: 'ack', ack: 1 }]);
+  });
+
+  it('the session ending while a switch waits is a gap, not a stuck switch', async () => {
+    const net = createNet();
+    const { client, log } = track(start(net, { adaptive: false, reconnect: { initialDelayMs: 1, maxDelayMs: 1 } }));
+    const ws = await onWebSocket(net, client);
+    const switched = client.switchTransport('sse');
+    await settle();
+    ws.push({ type: 'bye', code: 'session_closed', message: 'bye', ack: 0 });
+    await expect(switched).rejects.toMatchObject({ code: 'transport_failed' });
+    expect(net.streams[0]!.aborted).toBe(true);
+    expect(log).toContain('state reconnecting session_closed');
+  });
+});
+
+describe('switching SSE → WebSocket', () => {
+  async function onSse(net: Net, options: Partial<ClientOptions> = {}) {
+    const x = track(start(net, { adaptive: false, transports: ['sse', 'websocket'], ...options }));
+    await settle();
+    net.streams[0]!.push(welcome());
+    await settle();
+    expect(x.client.transport).toBe('sse');
+    return x;
+  }
+
+  it('tests the socket with a PING first; HELLO only after its PONG; then the stream is aborted without DELETE', async () => {
+    const net = createNet();
+    const { client, transports } = await onSse(net);
+    net.streams[0]!.push(message(1));
+    const switched = client.switchTransport('websocket');
+    await settle();
+    const ws = net.sockets[0]!;
+    ws.open();
+    expect(types(ws.sent)).toEqual(['ping']);
+    const { n } = ws.sent[0] as { n: number };
+    ws.push({ type: 'pong', n });
+    expect(ws.sent[1]).toEqual({ type: 'hello', v: PROTOCOL_VERSION, sid: 'S', token: 'T', ack: 1 });
+    ws.push(welcome({ resumed: true, ack: 0 }));
+    await settle();
+    await switched;
+    expect(client.transport).toBe('websocket');
+    expect(net.streams[0]!.aborted).toBe(true);
+    expect(net.requests.some((r) => r.method === 'DELETE')).toBe(false);
+    expect(transports.at(-1)).toMatchObject({ from: 'sse', to: 'websocket', reason: 'manual' });
+  });
+
+  it('a socket that opens but stays silent is abandoned after pingTimeoutMs; the session stays on SSE', async () => {
+    const net = createNet();
+    const { client } = await onSse(net);
+    const switched = client.switchTransport('websocket').catch((e: unknown) => e);
+    await settle();
+    net.sockets[0]!.open();
+    await settle(999);
+    expect(net.sockets[0]!.closed).toBeUndefined();
+    await settle(1);
+    expect(await switched).toMatchObject({ code: 'transport_failed', message: expect.stringContaining('no PONG within 1000 ms') });
+    expect(net.sockets[0]!.closed).toBe(4502);
+    expect(client.transport).toBe('sse');
+    expect(net.streams[0]!.aborted).toBe(false);
+  });
+
+  it('a socket that never opens is abandoned after websocketTimeoutMs', async () => {
+    const net = createNet();
+    const { client } = await onSse(net, { adaptive: { websocketTimeoutMs: 700, probe: false } });
+    const switched = client.switchTransport('websocket').catch((e: unknown) => e);
+    await settle(700);
+    expect(await switched).toMatchObject({ code: 'transport_failed', message: expect.stringContaining('no open socket within 700 ms') });
+    expect(client.transport).toBe('sse');
+  });
+});
+
+describe('when WebSocket cannot be used', () => {
+  it('silent at connect: SSE after websocketTimeoutMs (fallback), then re-probed in the background with backoff', async () => {
+    const net = createNet();
+    const { client, transports } = track(start(net, { adaptive: { probe: false } }));
+    await settle();
+    net.sockets[0]!.open(); // upgraded, then nothing
+    await settle(1500);
+    expect(net.sockets[0]!.closed).toBe(4502);
+    await settle();
+    net.streams[0]!.push(welcome());
+    await settle();
+    expect(transports.at(-1)).toMatchObject({ from: null, to: 'sse', reason: 'fallback' });
+    expect(client.transport).toBe('sse');
+
+    // re-probe after 5 s: a socket that must answer PING
+    await settle(4999);
+    expect(net.sockets).toHaveLength(1);
+    await settle(1);
+    expect(net.sockets).toHaveLength(2);
+    net.sockets[1]!.open();
+    expect(types(net.sockets[1]!.sent)).toEqual(['ping']);
+    await settle(1000); // no PONG: still unusable, next try in 10 s
+    expect(net.sockets[1]!.closed).toBeDefined();
+    await settle(9999);
+    expect(net.sockets).toHaveLength(2);
+    await settle(1);
+    expect(net.sockets).toHaveLength(3);
+    expect(client.transport).toBe('sse');
+  });
+
+  it('a blackholed WebSocket is declared dead by the heartbeat and the session resumes on SSE first', async () => {
+    const net = createNet();
+    const { client, transports } = track(start(net, { adaptive: { probe: false }, reconnect: { initialDelayMs: 1, maxDelayMs: 1 } }));
+    await settle();
+    const ws = net.sockets[0]!;
+    ws.open();
+    ws.push(welcome({ token: 'T', heartbeatMs: 1000, heartbeatTimeoutMs: 500 }));
+    ws.push(message(1));
+    await settle(1500); // silence
+    expect(ws.closed).toBe(4002);
+    await settle(1);
+    expect(net.sockets).toHaveLength(1); // not WebSocket again
+    expect(net.streams[0]!.headers).toMatchObject({ 'last-event-id': '1' });
+    net.streams[0]!.push(welcome({ resumed: true, ack: 0 }));
+    await settle();
+    expect(transports.slice(-2)).toMatchObject([
+      { from: 'websocket', to: null, reason: 'heartbeat_timeout' },
+      { from: null, to: 'sse', reason: 'websocket_unusable' },
+    ]);
+    expect(client.sessionId).toBe('S');
+  });
+});
+
+describe('quality and the connect-time probe', () => {
+  it('a slow first probe answer starts the session on SSE', async () => {
+    const net = createNet();
+    net.pingMs = [400, 400, 400];
+    const { client, transports } = track(start(net));
+    await settle(400);
+    expect(net.requests.map((r) => r.path)).toEqual(['/ping', '/ping', '/session', '/sse']);
+    await settle();
+    net.streams[0]!.push(welcome());
+    await settle();
+    expect(transports).toMatchObject([{ from: null, to: 'sse', reason: 'probe' }]);
+    expect(client.transport).toBe('sse');
+  });
+
+  it('a disagreeing probe moves the session once complete', async () => {
+    const net = createNet();
+    net.pingMs = [400, 10, 10];
+    const { client, transports } = track(start(net));
+    await settle(400);
+    await settle();
+    net.streams[0]!.push(welcome());
+    await settle(20); // the other probes answer: median 10 ms
+    const ws = net.sockets[0]!;
+    ws.open();
+    ws.push({ type: 'pong', n: (ws.sent[0] as { n: number }).n }, welcome({ resumed: true }));
+    await settle();
+    expect(client.transport).toBe('websocket');
+    expect(transports.at(-1)).toMatchObject({ from: 'sse', to: 'websocket', reason: 'probe' });
+  });
+
+  it('PINGs every sampleIntervalMs; unanswered ones count as lost in stats', async () => {
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: { probe: false, sampleIntervalMs: 500 } }));
+    const ws = await onWebSocket(net, client);
+    await settle(1600);
+    const pings = ws.sent.filter((f) => f.type === 'ping') as Array<{ n: number }>;
+    expect(pings).toHaveLength(4); // 0, 500, 1000, 1500
+    ws.push({ type: 'pong', n: pings[0]!.n }); // 1600 ms late: lost all the same
+    ws.push({ type: 'pong', n: pings[3]!.n }); // 100 ms
+    expect(client.stats).toMatchObject({ rtt: 100, loss: 2 / 3 }); // the PING at 1000 may still be answered
+    await settle(400);
+    expect(client.stats).toMatchObject({ rtt: 100, loss: 3 / 4 });
+  });
+});

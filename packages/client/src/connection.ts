@@ -1,0 +1,472 @@
+/**
+ * The connection lifecycle of one client's session: connect (after the probe), fall back to the
+ * next transport, reconnect with backoff, resume, the heartbeat watchdog and quality PINGs, and
+ * make-before-break switches of the live session from one transport to the other.
+ *
+ * Every transport attempt is a Link (link.ts). `cur` carries the session (its WELCOME arrived);
+ * `next` is the attempt under way: the connection itself while there is no `cur`, else a switch
+ * candidate. Callbacks of any other link are dropped: that is the generation check.
+ *
+ * A switch (protocol.md §6): the candidate resumes the session
+ * (HELLO with the last delivered seq; to WebSocket only after the socket answered a PING) while
+ * `cur` keeps delivering. Its WELCOME makes it `cur`; the outbox is resent from WELCOME.ack and the
+ * old link is closed as superseded (no DELETE, no 1000: the session goes on). Frames both carry are
+ * duplicates the session drops: each link delivers an in-order run starting at most one past what
+ * was delivered, so no interleaving of the two can skip a number.
+ */
+import {
+  Defaults,
+  ErrorCodes,
+  Paths,
+  WirehopError,
+  encodeFrame,
+  isErrorCode,
+  type HelloFrame,
+  type Json,
+  type ServerFrame,
+  type ServerReliableFrame,
+  type WelcomeFrame,
+} from '@wirehop/protocol';
+import { adaptiveConfig, createAdaptive } from './adaptive.js';
+import { backoff } from './backoff.js';
+import type { ChannelCore } from './channel.js';
+import type { Emitter } from './emitter.js';
+import { beat, smoothRtt } from './heartbeat.js';
+import { arm as armLink, openLink, type Link, type LinkHooks } from './link.js';
+import { probe } from './probe.js';
+import { createMeter } from './quality.js';
+import { promiseReply, type Reply } from './requests.js';
+import type { Session } from './session.js';
+import { createSwitcher, type Job } from './switcher.js';
+import { asWirehopError } from './transports/transport.js';
+import type { ClientOptions, ClientState, ClientStats, TransportName } from './types.js';
+
+type Timer = ReturnType<typeof setTimeout> | undefined;
+
+/** What the connection needs from the client around it. */
+export interface ConnectionHost {
+  readonly sess: Session;
+  readonly events: Emitter;
+  /** A reliable server frame, delivered once and in order. */
+  deliver(frame: ServerReliableFrame): void;
+  channels(): Iterable<ChannelCore>;
+  /** An error nobody awaits (a policy that threw). */
+  report(error: unknown, where: string): void;
+}
+
+export interface Connection {
+  readonly state: ClientState;
+  readonly transport: TransportName | null;
+  stats(): Omit<ClientStats, 'queued'>;
+  start(): void;
+  connect(): Promise<void>;
+  close(): void;
+  /** Sends an encoded frame on the transport carrying the session, if any (the outbox resends it otherwise). */
+  send(frame: string): void;
+  switchTransport(to: TransportName): Promise<void>;
+}
+
+const endsSession = ({ code }: WirehopError) => isErrorCode(code) && ErrorCodes[code].endsSession;
+
+/**
+ * The connection of one client.
+ * @param base the server's wirehop URL without a trailing slash
+ * @param order `transports`, validated
+ */
+export function createConnection(options: ClientOptions, base: string, order: TransportName[], host: ConnectionHost): Connection {
+  const { sess, events } = host;
+  const ackEvery = options.ackEvery ?? Defaults.ackEvery;
+  const ackDelayMs = options.ackDelayMs ?? Defaults.ackDelayMs;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  const initialDelayMs = options.reconnect?.initialDelayMs ?? 250;
+  const maxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
+  const fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
+  const headers = () => (typeof options.headers === 'function' ? options.headers() : options.headers) ?? {};
+  const c = adaptiveConfig(options.adaptive);
+  const meter = createMeter(c.windowMs, c.pingTimeoutMs);
+  const switcher = createSwitcher(run, () => cur?.name);
+  const ad =
+    options.adaptive !== false && order.includes('websocket') && order.includes('sse')
+      ? createAdaptive(c, {
+          meter,
+          current: () => cur?.name,
+          busy: () => switcher.busy,
+          request: (to, reason, confirm) => void switcher.request(to, reason, confirm).catch(() => {}),
+          ping: (sample, count, timeoutMs) => probe(fetchFn, base + Paths.ping, headers(), count, timeoutMs, sample),
+          report: (error) => host.report(error, 'adaptive policy'),
+        })
+      : undefined;
+  /** A WebSocket attempt gets less time when SSE could take over. */
+  const wsTimeoutMs = ad ? c.websocketTimeoutMs : connectTimeoutMs;
+
+  let state: ClientState = 'idle';
+  let cur: Link | undefined;
+  let next: Link | undefined;
+  /** The transport the application is told about: `cur`'s, kept while a switch replaces a `cur` that died. */
+  let active: TransportName | null = null;
+  /** Index in `order` of the transport to try, and where the current round of attempts began. */
+  let ti = 0;
+  let roundStart = 0;
+  let attempt = 0;
+  /** The transport event's reason for the next attach, when it is not the session's own. */
+  let via: string | null = null;
+  /** A WebSocket attempt failed in this round: if SSE then connects, WebSocket is unusable here. */
+  let wsDown = false;
+  let srtt: number | null = null;
+  let reconnects = 0;
+  let switches = 0;
+  let everConnected = false;
+  let retryTimer: Timer, beatTimer: Timer, ackTimer: Timer;
+  let lastSeen = 0;
+  let nextPing = 0;
+  let deadAfter = 0;
+  let pingEvery = 0;
+  const waiters: Reply[] = [];
+
+  function setState(to: ClientState, reason: string) {
+    if (state === to || state === 'closed') return;
+    const from = state;
+    state = to;
+    events.emit('state', { from, to, reason });
+  }
+
+  function setTransport(to: TransportName | null, reason: string) {
+    if (active === to) return;
+    const from = active;
+    active = to;
+    events.emit('transport', { from, to, reason, quality: meter.quality(Date.now()) });
+  }
+
+  async function start() {
+    if (state !== 'idle') return;
+    setState('connecting', 'connect');
+    // One round trip at most: the first probe answer picks the first transport.
+    const to = await ad?.probe().catch(() => undefined);
+    if ((state as ClientState) !== 'connecting') return; // closed meanwhile
+    if (to && to !== order[ti]) {
+      ti = roundStart = order.indexOf(to);
+      via = 'probe';
+    }
+    void connect();
+  }
+
+  /** Opens `order[ti]` to connect or resume the session. */
+  async function connect() {
+    clearTimeout(retryTimer);
+    if (state === 'closed') return;
+    const link: Link = { name: order[ti]! };
+    next = link;
+    try {
+      const auth = sess.sid ? undefined : typeof options.auth === 'function' ? await options.auth() : options.auth;
+      if (next !== link) return; // closed meanwhile
+      open(link, sess.hello(auth as Json | undefined), link.name === 'websocket' ? wsTimeoutMs : connectTimeoutMs);
+    } catch (error) {
+      if (next === link) lost(link, asWirehopError(error));
+    }
+  }
+
+  const hooks: LinkHooks = {
+    live: (link) => link === cur || link === next,
+    frame: onFrame,
+    alive: (link) => void (link === cur && (lastSeen = Date.now())),
+    lost,
+    opened: test,
+  };
+
+  /** Starts `link`'s transport; it has `ms` to answer (WELCOME, or the socket opening for a test). */
+  function open(link: Link, hello: HelloFrame | undefined, ms: number) {
+    openLink(link, { url: base, hello, headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, fetch: fetchFn, maxMessageBytes: sess.maxMessageBytes }, ms, hooks);
+  }
+
+  const arm = (link: Link, ms: number, what: string) => armLink(link, ms, what, lost);
+
+  /** A WebSocket candidate opened: it must answer a PING before the session moves onto it. */
+  function test(link: Link) {
+    link.test = Date.now();
+    link.t!.send([encodeFrame({ type: 'ping', n: link.test })]);
+    arm(link, c.pingTimeoutMs, 'PONG');
+  }
+
+  /** ...and it did: resume the session on it, unless the job no longer wants to. */
+  function tested(link: Link) {
+    link.test = undefined;
+    ad?.works();
+    if (link.job!.confirm?.() === false) {
+      next = undefined;
+      clearTimeout(link.timer);
+      link.t!.close(); // no HELLO was sent: the socket has no session to end
+      return link.ok!();
+    }
+    link.resuming = true;
+    link.t!.send([encodeFrame(sess.hello())]);
+    arm(link, connectTimeoutMs, 'WELCOME');
+  }
+
+  /** Runs a switch for the switcher: settles when `job.to` carries the session, or could not. */
+  function run(job: Job): Promise<void> {
+    return new Promise((ok, no) => {
+      const link: Link = { name: job.to, job, ok, no, resuming: job.to === 'sse' };
+      next = link;
+      open(link, link.resuming ? sess.hello() : undefined, link.resuming ? connectTimeoutMs : c.websocketTimeoutMs);
+    });
+  }
+
+  function onFrame(link: Link, f: ServerFrame) {
+    switch (f.type) {
+      case 'welcome':
+        return link === next ? (link.job ? adopt(link, f) : welcome(link, f)) : undefined;
+      case 'bye':
+        return lost(link, new WirehopError(f.code, f.message, { ack: f.ack }));
+      case 'error':
+        return lost(link, new WirehopError(f.code, f.message));
+    }
+    if (link !== cur) return f.type === 'pong' && f.n === link.test ? tested(link) : lost(link, new WirehopError('bad_frame', `${f.type} frame before WELCOME`));
+    switch (f.type) {
+      case 'ack':
+        if (!sess.ack(f.ack)) lost(link, new WirehopError('bad_ack', `ack ${f.ack} names a frame never sent (last ${sess.out.lastSeq})`));
+        return;
+      case 'ping':
+        return link.t!.send([encodeFrame({ type: 'pong', n: f.n })]);
+      case 'pong': {
+        const now = Date.now();
+        const sample = meter.pong(f.n, now);
+        if (sample !== undefined) srtt = smoothRtt(srtt, sample);
+        return ad?.evaluate(now);
+      }
+    }
+    const verdict = sess.in.accept(f.seq);
+    if (verdict === 'gap') return lost(link, new WirehopError('out_of_order', `expected server frame ${sess.in.last + 1}, got ${f.seq}`));
+    if (verdict === 'duplicate') return;
+    host.deliver(f);
+    if (link !== cur) return; // a listener closed the client
+    if (sess.in.unacked >= ackEvery) sendAck();
+    else ackLater();
+  }
+
+  function ackLater() {
+    if (sess.in.unacked > 0) ackTimer ??= setTimeout(sendAck, ackDelayMs);
+  }
+
+  function sendAck() {
+    clearTimeout(ackTimer);
+    ackTimer = undefined;
+    // No ack past a candidate's resume point until it attached: the server would free frames that
+    // the resume still asks for, and refuse it as replay_unavailable (the end of the session).
+    if (cur && sess.in.unacked > 0 && !next?.resuming) cur.t!.send([encodeFrame({ type: 'ack', ack: sess.in.takeAck() })]);
+  }
+
+  /** The connection attempt got its WELCOME: the session is (re)attached. */
+  function welcome(link: Link, w: WelcomeFrame) {
+    const created = !sess.sid;
+    const refused = sess.attach(w);
+    if (refused) return lost(link, refused);
+    next = undefined;
+    cur = link;
+    attempt = 0;
+    roundStart = ti;
+    if (everConnected) reconnects++;
+    everConnected = true;
+    if (wsDown && link.name === 'sse') ad?.failed('websocket', Date.now());
+    wsDown = false;
+    const reason = created ? 'session_created' : 'session_resumed';
+    attach(link, w, via ?? reason);
+    via = null;
+    setState('connected', reason);
+    for (const r of waiters.splice(0)) r.ok(undefined);
+    go(link);
+  }
+
+  /** A switch candidate got its WELCOME: make it carry the session, then let the old link go. */
+  function adopt(link: Link, w: WelcomeFrame) {
+    const refused = sess.attach(w);
+    if (refused) return lost(link, refused);
+    const old = cur;
+    next = undefined;
+    cur = link;
+    ti = order.indexOf(link.name);
+    // 4001 / an aborted stream without DELETE: the session goes on (and the server closes it too).
+    old?.t!.close(new WirehopError('superseded'));
+    switches++;
+    ad?.switched(Date.now());
+    attach(link, w, link.job!.reason);
+    link.ok!();
+    go(link);
+  }
+
+  /** What every attach does: heartbeat settings, resend the outbox from WELCOME.ack, tell listeners. */
+  function attach(link: Link, w: WelcomeFrame, reason: string) {
+    clearTimeout(link.timer);
+    clearTimeout(beatTimer);
+    // A heartbeat of 0 would mean "never": no watchdog, no pings.
+    deadAfter = w.heartbeatMs > 0 ? w.heartbeatMs + w.heartbeatTimeoutMs : Infinity;
+    // Never slower than the server's period: on SSE our PINGs are how the server knows we are alive.
+    pingEvery = Math.min(options.heartbeatMs || Infinity, w.heartbeatMs || Infinity, ad ? c.sampleIntervalMs : Infinity);
+    lastSeen = nextPing = Date.now(); // the first PING goes at once: an RTT sample right away
+    meter.forget();
+    link.t!.send(sess.frames(w.ack));
+    ackLater();
+    setTransport(link.name, reason);
+  }
+
+  /** Starts the link's heartbeat, unless a listener changed everything meanwhile. */
+  function go(link: Link) {
+    if (link !== cur) return;
+    tick();
+    switcher.kick();
+    ad?.attached();
+  }
+
+  /** Heartbeat: PING on schedule (RTT and loss samples), and declare the link dead after too long a silence. */
+  function tick() {
+    const link = cur!;
+    const now = Date.now();
+    const b = beat(now, lastSeen, nextPing, deadAfter, pingEvery);
+    if (b.dead) return lost(link, new WirehopError('heartbeat_timeout', `nothing received for ${deadAfter} ms`));
+    if (b.ping) {
+      nextPing = now + pingEvery;
+      meter.ping(now);
+      link.t!.send([encodeFrame({ type: 'ping', n: now })]);
+    }
+    beatTimer = setTimeout(tick, b.wait);
+    meter.expire(now);
+    ad?.evaluate(now);
+  }
+
+  /** `link` failed or was refused: what happens depends on which link it was. */
+  function lost(link: Link, error: WirehopError) {
+    clearTimeout(link.timer);
+    link.t?.close(error);
+    if (link === next) {
+      next = undefined;
+      if (!link.job) return failed(link, error);
+      // A switch candidate: the session stays where it was, if it still is anywhere.
+      ad?.failed(link.name, Date.now());
+      link.no!(new WirehopError('transport_failed', `${link.name}: ${error.message}`, { error }));
+      if (!cur || endsSession(error)) drop(error);
+      // Acks were held for it, and its resume point may never have arrived: ack all again.
+      else if (sess.in.last) cur.t!.send([encodeFrame({ type: 'ack', ack: sess.in.takeAck() })]);
+      return;
+    }
+    // A silently blackholed WebSocket must not be the first thing retried.
+    if (link.name === 'websocket' && error.code === 'heartbeat_timeout') ad?.failed('websocket', Date.now());
+    if (next && !endsSession(error)) {
+      // Mid-switch (often superseded by the candidate itself): the candidate takes over.
+      cur = undefined;
+      clearTimeout(beatTimer);
+      meter.forget();
+      return;
+    }
+    drop(error);
+  }
+
+  /** A connection attempt failed before WELCOME: try the next transport at once, until a whole round failed. */
+  function failed(link: Link, error: WirehopError) {
+    if (state === 'closed') return;
+    if (sess.sid && endsSession(error)) return gap(error);
+    events.emit('error', error);
+    if (link.name === 'websocket') wsDown = true;
+    ti = (ti + 1) % order.length;
+    if (ti === roundStart) return retry();
+    via = 'fallback';
+    void connect();
+  }
+
+  /** The session lost its transport: resume it (elsewhere if WebSocket is unusable), or report a gap. */
+  function drop(error: WirehopError) {
+    const n = next;
+    next = undefined;
+    if (n) {
+      clearTimeout(n.timer);
+      n.t?.close(error);
+      n.no?.(new WirehopError('transport_failed', `${n.name}: ${error.message}`, { error }));
+    }
+    cur?.t!.close(error);
+    cur = undefined;
+    stopTimers();
+    meter.forget();
+    setTransport(null, error.code);
+    if (state === 'closed') return;
+    if (sess.sid && endsSession(error)) return gap(error);
+    roundStart = ti;
+    setState('reconnecting', error.code);
+    events.emit('error', error);
+    retry();
+  }
+
+  function retry() {
+    if (state === 'closed') return;
+    retryTimer = setTimeout(() => {
+      wsDown = false;
+      const first = ad && !ad.usable ? order.indexOf('sse') : roundStart;
+      via = first === roundStart ? null : 'websocket_unusable';
+      ti = roundStart = first;
+      void connect();
+    }, backoff(attempt++, initialDelayMs, maxDelayMs));
+  }
+
+  /** The session is gone (protocol.md §3): report a gap, move everything into a new session. */
+  function gap(error: WirehopError) {
+    // A server that does not know the session (it restarted, or forgot it long ago) cannot know how
+    // far it got: its BYE says ack 0, which must not be read as "nothing was processed".
+    const ack = error.code === 'session_unknown' ? undefined : error.detail?.ack;
+    for (const ch of host.channels()) ch.reset();
+    const { resent, lost } = sess.rebase(typeof ack === 'number' ? ack : undefined, host.channels());
+    setState('reconnecting', error.code);
+    events.emit('gap', { code: error.code, message: error.message, resent, lost });
+    retry();
+  }
+
+  function stopTimers() {
+    clearTimeout(beatTimer);
+    clearTimeout(ackTimer);
+    ackTimer = undefined;
+  }
+
+  return {
+    get state() {
+      return state;
+    },
+    get transport() {
+      return active;
+    },
+    stats() {
+      const q = meter.quality(Date.now());
+      return { rtt: q.rtt ?? srtt, loss: q.loss, jitter: q.jitter, reconnects, switches, transport: active };
+    },
+    start: () => void start(),
+    connect() {
+      if (state === 'closed') return Promise.reject(new WirehopError('client_closed'));
+      if (state === 'connected') return Promise.resolve();
+      const [reply, promise] = promiseReply<void>();
+      waiters.push(reply);
+      void start();
+      return promise;
+    },
+    close() {
+      if (state === 'closed') return;
+      const error = new WirehopError('client_closed');
+      for (const link of [cur, next]) {
+        clearTimeout(link?.timer);
+        link?.t?.close();
+        link?.no?.(error);
+      }
+      cur = next = undefined;
+      stopTimers();
+      clearTimeout(retryTimer);
+      ad?.close();
+      switcher.close(error);
+      sess.close(error);
+      for (const r of waiters.splice(0)) r.fail(error);
+      setTransport(null, 'client_closed');
+      setState('closed', 'client_closed');
+    },
+    send(frame) {
+      cur?.t!.send([frame]);
+    },
+    switchTransport(to) {
+      if (!order.includes(to)) return Promise.reject(new TypeError(`wirehop: cannot switch to ${JSON.stringify(to)}: transports lists ${JSON.stringify(order)}`));
+      if (state === 'closed') return Promise.reject(new WirehopError('client_closed'));
+      return switcher.request(to, 'manual');
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { createMeter, summarize } from './quality.js';
+
+describe('summarize', () => {
+  it('takes the median RTT, the loss fraction and the mean RTT step', () => {
+    expect(summarize([10, 30, 20])).toEqual({ rtt: 20, loss: 0, jitter: 15, samples: 3 });
+    expect(summarize([10, 40, 20, 30])).toEqual({ rtt: 25, loss: 0, jitter: 20, samples: 4 });
+    // losses count in the fraction, and jitter steps over them
+    expect(summarize([10, null, 30, null])).toEqual({ rtt: 20, loss: 0.5, jitter: 20, samples: 4 });
+  });
+
+  it('says null when there is nothing to say', () => {
+    expect(summarize([])).toEqual({ rtt: null, loss: 0, jitter: null, samples: 0 });
+    expect(summarize([null, null])).toEqual({ rtt: null, loss: 1, jitter: null, samples: 2 });
+    expect(summarize([42])).toEqual({ rtt: 42, loss: 0, jitter: null, samples: 1 });
+  });
+});
+
+describe('createMeter', () => {
+  it('turns answered PINGs into RTT samples and unanswered ones into losses', () => {
+    const m = createMeter(5000, 1000);
+    m.ping(0);
+    expect(m.pong(0, 80)).toBe(80);
+    m.ping(1000);
+    m.expire(1999);
+    expect(m.quality(2000).samples).toBe(1);
+    m.expire(2000); // unanswered for timeoutMs: lost
+    expect(m.quality(2000)).toEqual({ rtt: 80, loss: 0.5, jitter: null, samples: 2 });
+    expect(m.pong(1000, 2100)).toBeUndefined(); // already counted as lost
+    expect(m.quality(2100).samples).toBe(2);
+  });
+
+  it('counts a PONG at or after the timeout as a loss, and ignores PONGs it never asked for', () => {
+    const m = createMeter(5000, 1000);
+    m.ping(0);
+    expect(m.pong(0, 1000)).toBeUndefined();
+    expect(m.pong(12345, 1000)).toBeUndefined();
+    expect(m.quality(1000)).toEqual({ rtt: null, loss: 1, jitter: null, samples: 1 });
+  });
+
+  it('forgets pending PINGs (their transport is gone): neither RTT nor loss', () => {
+    const m = createMeter(5000, 1000);
+    m.ping(0);
+    m.forget();
+    m.expire(5000);
+    expect(m.pong(0, 10)).toBeUndefined();
+    expect(m.quality(5000).samples).toBe(0);
+  });
+
+  it('keeps samples that left within windowMs, whenever their answer came', () => {
+    const m = createMeter(5000, 1000);
+    for (let t = 0; t <= 10_000; t += 1000) m.add(t, t / 100);
+    // at 10 000: samples that left after 5 000
+    expect(m.quality(10_000)).toEqual({ rtt: 80, loss: 0, jitter: 10, samples: 5 });
+    expect(m.quality(20_000).samples).toBe(0);
+  });
+
+  it('keeps departure order when a loss is detected after a later PING was answered', () => {
+    const m = createMeter(10_000, 1500);
+    m.ping(0);
+    m.ping(1000);
+    m.pong(1000, 1100);
+    m.expire(1500); // PING 0 lost, detected after PING 1000's answer
+    m.ping(2000);
+    m.pong(2000, 2050);
+    // newest run of answered samples: from 1000 on; of losses: none (the newest was answered)
+    expect(m.since((r) => r !== null)).toBe(1000);
+    expect(m.since((r) => r === null)).toBeNull();
+    expect(m.quality(2050)).toEqual({ rtt: 75, loss: 1 / 3, jitter: 50, samples: 3 });
+  });
+
+  it('dates a run from the departure of its first sample', () => {
+    const m = createMeter(10_000, 1000);
+    [50, 400, 60, 500, 600].forEach((rtt, i) => m.add(i * 1000, rtt));
+    expect(m.since((r) => r !== null && r > 300)).toBe(3000);
+    expect(m.since((r) => r !== null && r < 100)).toBeNull();
+    expect(m.since(() => true)).toBe(0);
+  });
+
+  it('lets probe seeds stand in until the first real sample replaces them all', () => {
+    const m = createMeter(5000, 1000);
+    m.seed(0, 900);
+    m.seed(10, 900);
+    expect(m.quality(100)).toMatchObject({ rtt: 900, samples: 2 });
+    m.ping(100);
+    expect(m.pong(100, 120)).toBe(20);
+    m.seed(200, 900); // too late: ignored
+    expect(m.quality(300)).toMatchObject({ rtt: 20, samples: 1 });
+  });
+
+  it('lets a real loss replace the seeds too', () => {
+    const m = createMeter(5000, 1000);
+    m.seed(0, 10);
+    m.ping(0);
+    m.expire(1000);
+    expect(m.quality(1000)).toEqual({ rtt: null, loss: 1, jitter: null, samples: 1 });
+  });
+});
