@@ -8,6 +8,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // The long end-to-end files mostly wait (a minute of oscillating latency, idle-timeout silences),
+    // so more of them may run at once than there are cores.
+    maxWorkers: 4,
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });
