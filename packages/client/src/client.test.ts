@@ -35,6 +35,34 @@ describe('createClient', () => {
   });
 });
 
+describe('HTTP requests', () => {
+  /** A fetch that records what it was asked and answers nothing useful: the attempt fails, which is fine here. */
+  function recordingFetch() {
+    const seen: Array<{ url: string; credentials: RequestCredentials | undefined }> = [];
+    const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      seen.push({ url: String(input), credentials: init?.credentials });
+      return new Response(null, { status: 503 });
+    }) as typeof fetch;
+    return { seen, fetchFn };
+  }
+
+  it.each([
+    [undefined, 'include'],
+    ['same-origin', 'same-origin'],
+    ['omit', 'omit'],
+  ] as const)('credentials option %s → every request uses %s', async (option, expected) => {
+    const { seen, fetchFn } = recordingFetch();
+    const c = createClient({ url, transports: ['sse'], fetch: fetchFn, credentials: option, adaptive: false });
+    await new Promise<void>((resolve) => {
+      const check = () => (seen.some((r) => r.url.endsWith('/session')) ? resolve() : setTimeout(check, 1));
+      check();
+    });
+    c.close();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(new Set(seen.map((r) => r.credentials))).toEqual(new Set([expected]));
+  });
+});
+
 describe('offline outbox', () => {
   it('queues while not connected, refuses what cannot be sent, and counts the queue', async () => {
     const c = createClient({ url, autoConnect: false, maxQueue: 2, maxMessageBytes: 64 });

@@ -80,7 +80,10 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const initialDelayMs = options.reconnect?.initialDelayMs ?? 250;
   const maxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
-  const fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
+  // Every wirehop request carries the page's cookies across origins unless told otherwise; a server
+  // with cors.credentials false answers `*`, which browsers accept only without credentials.
+  const credentials = options.credentials ?? 'include';
+  const fetchFn: typeof fetch = (input, init) => (options.fetch ?? fetch)(input, { credentials, ...init });
   const headers = () => (typeof options.headers === 'function' ? options.headers() : options.headers) ?? {};
   const c = adaptiveConfig(options.adaptive);
   const meter = createMeter(c.windowMs, c.pingTimeoutMs);

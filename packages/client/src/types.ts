@@ -91,6 +91,13 @@ export interface ClientOptions {
   WebSocket?: WebSocketLikeConstructor;
   /** Default `globalThis.fetch`. */
   fetch?: typeof fetch;
+  /**
+   * Cookies on the HTTP requests (SSE, POST, probe). Default `'include'`, so cookie authentication
+   * works cross-origin against a server with `cors.credentials` true (its default). Use
+   * `'same-origin'` against a cross-origin server configured with `cors: { credentials: false }`:
+   * browsers refuse credentialed requests to a server that answers `Access-Control-Allow-Origin: *`.
+   */
+  credentials?: RequestCredentials;
   /** Connect on creation (after the current tick, so listeners can be attached). Default true. */
   autoConnect?: boolean;
   /** Most messages queued or awaiting ack; beyond it calls reject with `queue_full`. Default `Defaults.maxQueue` (1,000). */

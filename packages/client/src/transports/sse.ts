@@ -68,7 +68,6 @@ export const sse: TransportFactory = (options, handlers) => {
       headers: { ...options.headers, ...init.headers },
       signal: abort.signal,
       cache: 'no-store',
-      credentials: 'include',
     });
     if (!response.ok) throw await httpError(response);
     return response;
@@ -146,7 +145,7 @@ export const sse: TransportFactory = (options, handlers) => {
       // (protocol.md §3, "Ending a session on purpose").
       // keepalive: the request survives a page being unloaded.
       if (ending)
-        (async () => fetchFn(options.url + Paths.session, { method: 'DELETE', headers: { ...options.headers, ...sessionHeaders() }, keepalive: true, credentials: 'include' }))().catch(() => {});
+        (async () => fetchFn(options.url + Paths.session, { method: 'DELETE', headers: { ...options.headers, ...sessionHeaders() }, keepalive: true }))().catch(() => {});
     },
   };
 };
