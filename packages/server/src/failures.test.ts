@@ -141,7 +141,8 @@ describe('liveness', () => {
   });
 
   it('the server PINGs, and a peer that stays silent is closed with 4002 (the session lives on)', async () => {
-    const { wh, url } = await start({ heartbeatMs: 20, heartbeatTimeoutMs: 20 });
+    // Silence is fatal after heartbeatMs + heartbeatTimeoutMs: ten PING periods, so a PING always comes first.
+    const { wh, url } = await start({ heartbeatMs: 20, heartbeatTimeoutMs: 200 });
     const c = connect(url, encodeFrame(hello()));
     const welcome = await c.frame('welcome');
     expect(await c.frame('ping')).toMatchObject({ type: 'ping' });
@@ -151,7 +152,9 @@ describe('liveness', () => {
   });
 
   it('SSE gets comment heartbeats, and a stream with no POSTs is ended after the timeout', async () => {
-    const { url } = await start({ heartbeatMs: 20, heartbeatTimeoutMs: 20 });
+    // The stream ends heartbeatMs + heartbeatTimeoutMs after the last word from the client: ten
+    // heartbeat periods, so comments are written first however loaded the machine is.
+    const { url } = await start({ heartbeatMs: 20, heartbeatTimeoutMs: 200 });
     const res = await fetch(url + '/session', { method: 'POST', body: encodeFrame(hello()) });
     const welcome = decodeServerFrame(await res.text());
     if (!welcome.ok || welcome.frame.type !== 'welcome') throw new Error('no welcome');
