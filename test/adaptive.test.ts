@@ -4,8 +4,9 @@
  * used (stripped, silent, blackholed) leaves the client on SSE quickly; a long outage resumes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TransportName, WirehopClient } from '@wirehop/client';
+import type { TransportName } from '@wirehop/client';
 import { startFixture, type Fixture } from './helpers/fixture.js';
+import { audit, exactly, whenOn } from './helpers/streams.js';
 import { nextEvent, waitFor } from './helpers/wait.js';
 
 let fx: Fixture | undefined;
@@ -13,25 +14,6 @@ afterEach(async () => {
   await fx?.close();
   fx = undefined;
 });
-
-/** Missing, duplicated and reordered entries of a stream that should be 0..n-1. */
-function audit(values: number[], n: number) {
-  const seen = new Set<number>();
-  let duplicated = 0;
-  for (const v of values) seen.has(v) ? duplicated++ : seen.add(v);
-  const missing = n - seen.size;
-  const reordered = values.filter((v, i) => i > 0 && v < values[i - 1]!).length;
-  return { missing, duplicated, reordered, total: values.length };
-}
-
-/** Resolves with the time the client reaches `to`, rejecting after `timeoutMs`. */
-function whenOn(client: WirehopClient, to: TransportName, timeoutMs: number) {
-  if (client.transport === to) return Promise.resolve(performance.now());
-  return nextEvent<[{ to: TransportName | null }]>(
-    (l) => client.on('transport', (e) => e.to === to && l(e)),
-    { timeoutMs, what: `the session to move to ${to}` },
-  ).then(() => performance.now());
-}
 
 const tick = () => new Promise((r) => setTimeout(r, 10));
 
@@ -79,8 +61,8 @@ describe('switching transports mid-session', () => {
     expect(client.stats.switches).toBeGreaterThanOrEqual(20);
     expect(gaps).toEqual([]);
     expect(client.sessionId).toBe(session);
-    expect(audit(downstream, EVENTS)).toEqual({ missing: 0, duplicated: 0, reordered: 0, total: EVENTS });
-    expect(audit(upstream, MESSAGES)).toEqual({ missing: 0, duplicated: 0, reordered: 0, total: MESSAGES });
+    expect(audit(downstream, EVENTS)).toEqual(exactly(EVENTS));
+    expect(audit(upstream, MESSAGES)).toEqual(exactly(MESSAGES));
   }, 60_000);
 
   it('switchTransport reports from, to and reason, and requests keep working on each side', async () => {
@@ -142,7 +124,7 @@ describe('when WebSocket cannot be used', () => {
     // Traffic keeps flowing into the dead path both ways until the client notices.
     for (let i = 0; i < 20; i++, n++) fx.wh.publish('stream', 'e', n);
     for (let i = 0; i < 5; i++, m++) acked.push(client.send('n', m));
-    const switchedAt = await onSse;
+    const { at: switchedAt } = await onSse;
     // Detection is bounded by heartbeat + timeout; the SSE resume adds one local round trip.
     expect(switchedAt - blackholedAt).toBeLessThan(heartbeatMs + heartbeatTimeoutMs + 500);
 
@@ -151,8 +133,8 @@ describe('when WebSocket cannot be used', () => {
     await Promise.all(acked);
     await waitFor(() => downstream.length >= n, { what: 'every event' });
     expect(client.sessionId).toBe(session);
-    expect(audit(downstream, n)).toEqual({ missing: 0, duplicated: 0, reordered: 0, total: n });
-    expect(audit(upstream, m)).toEqual({ missing: 0, duplicated: 0, reordered: 0, total: m });
+    expect(audit(downstream, n)).toEqual(exactly(n));
+    expect(audit(upstream, m)).toEqual(exactly(m));
   }, 30_000);
 });
 
