@@ -125,8 +125,9 @@ describe('when WebSocket cannot be used', () => {
     for (let i = 0; i < 20; i++, n++) fx.wh.publish('stream', 'e', n);
     for (let i = 0; i < 5; i++, m++) acked.push(client.send('n', m));
     const { at: switchedAt } = await onSse;
-    // Detection is bounded by heartbeat + timeout; the SSE resume adds one local round trip.
-    expect(switchedAt - blackholedAt).toBeLessThan(heartbeatMs + heartbeatTimeoutMs + 500);
+    // Detection is bounded by heartbeat + timeout; the SSE resume adds one local round trip, with no
+    // backoff (measured here: 3–6 ms; the margin is for a loaded CI machine).
+    expect(switchedAt - blackholedAt).toBeLessThan(heartbeatMs + heartbeatTimeoutMs + 250);
 
     for (let i = 0; i < 20; i++, n++) fx.wh.publish('stream', 'e', n);
     for (let i = 0; i < 5; i++, m++) acked.push(client.send('n', m));

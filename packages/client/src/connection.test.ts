@@ -359,9 +359,10 @@ describe('when WebSocket cannot be used', () => {
     expect(client.transport).toBe('sse');
   });
 
-  it('a blackholed WebSocket is declared dead by the heartbeat and the session resumes on SSE first', async () => {
+  it('a blackholed WebSocket is declared dead by the heartbeat and the session resumes on SSE at once', async () => {
     const net = createNet();
-    const { client, transports } = track(start(net, { adaptive: { probe: false }, reconnect: { initialDelayMs: 1, maxDelayMs: 1 } }));
+    // A long reconnect backoff: moving to SSE must not wait for it (the path that died was WebSocket).
+    const { client, transports } = track(start(net, { adaptive: { probe: false }, reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 } }));
     await settle();
     const ws = net.sockets[0]!;
     ws.open();

@@ -398,13 +398,16 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
 
   function retry() {
     if (state === 'closed') return;
+    const first = ad && !ad.usable ? order.indexOf('sse') : roundStart;
+    // Backoff spaces out retries of a path that failed; a dead WebSocket says nothing about SSE,
+    // so the first move there is immediate (the dead-link bound is heartbeat + timeout, no more).
+    const wait = first !== roundStart && attempt === 0 ? 0 : backoff(attempt++, initialDelayMs, maxDelayMs);
     retryTimer = setTimeout(() => {
       wsDown = false;
-      const first = ad && !ad.usable ? order.indexOf('sse') : roundStart;
       via = first === roundStart ? null : 'websocket_unusable';
       ti = roundStart = first;
       void connect();
-    }, backoff(attempt++, initialDelayMs, maxDelayMs));
+    }, wait);
   }
 
   /** The session is gone (protocol.md §3): report a gap, move everything into a new session. */
