@@ -218,3 +218,40 @@ describe('chat example', () => {
     expect(ids(await staying.lobby.presence())).toEqual([transport === 'sse' ? 'bob' : 'ada']);
   });
 });
+
+describe('chat example: the simulated network', () => {
+  it('serves the page through a netsim proxy whose presets the panel API switches', async () => {
+    server = await createChatServer({ port: 0, hostname: '127.0.0.1', network: true });
+    expect(server.networkUrl).toBeDefined();
+    const control = new URL('/network', server.url).href;
+    const info = await (await fetch(control)).json();
+    expect(info).toMatchObject({ enabled: true, preset: 'good', directPort: server.port });
+    expect(info.presets.map((p: { name: string }) => p.name)).toEqual(['good', 'slow', 'mobile', 'lossy', 'no-websocket', 'dead-websocket', 'offline']);
+
+    // A client through the proxy: with the WebSocket upgrade stripped, a new session lands on SSE.
+    expect((await fetch(control, { method: 'POST', body: 'no-websocket' })).status).toBe(200);
+    const client = createClient({ url: new URL('/wirehop', server.networkUrl).href, auth: { nick: 'Cyd' } });
+    clients.push(client);
+    await client.connect();
+    expect(client.transport).toBe('sse');
+    // Offline cuts what is open and refuses the rest; Good heals it and the session resumes.
+    const session = client.sessionId;
+    expect((await fetch(control, { method: 'POST', body: 'offline' })).status).toBe(200);
+    await waitFor(() => client.state === 'reconnecting', { what: 'the cut to be noticed' });
+    expect((await fetch(control, { method: 'POST', body: 'good' })).status).toBe(200);
+    await waitFor(() => client.state === 'connected', { what: 'the session to resume' });
+    expect(client.sessionId).toBe(session);
+
+    const bad = await fetch(control, { method: 'POST', body: 'wormhole' });
+    expect(bad.status).toBe(400);
+    expect((await (await fetch(control)).json()).preset).toBe('good');
+    // The page is allowed to call the control API from the proxy's origin.
+    expect((await fetch(control)).headers.get('access-control-allow-origin')).toBe('*');
+  });
+
+  it('is off unless asked for', async () => {
+    server = await createChatServer({ port: 0, hostname: '127.0.0.1' });
+    expect(server.networkUrl).toBeUndefined();
+    expect(await (await fetch(new URL('/network', server.url))).json()).toEqual({ enabled: false });
+  });
+});

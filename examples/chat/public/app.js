@@ -6,6 +6,7 @@
  * `/client.js` is @wirehop/client bundled for browsers by the server (see src/bundle.ts).
  */
 import { createClient } from '/client.js';
+import { showNetworkPanel, watchConnection } from '/status.js';
 
 const WIREHOP_URL = new URL('/wirehop', location.href).href;
 const LOBBY = 'lobby';
@@ -81,6 +82,7 @@ function connect(roomNames, active = roomNames[0] ?? null) {
     client.on('transport', renderStatus),
     client.on('error', clientOnError),
     client.on('gap', clientOnGap),
+    watchConnection(client),
   ];
   // RTT changes without an event; a slow poll keeps the status line honest.
   chat.statusTimer = setInterval(renderStatus, 1000);
@@ -416,6 +418,7 @@ function roomNameFrom(input) {
 
 // ---- wiring -----------------------------------------------------------------------------------
 
+void showNetworkPanel();
 ui.nick.value = localStorage.getItem(STORAGE.nick) ?? '';
 ui.transport.value = localStorage.getItem(STORAGE.transport) ?? 'auto';
 

@@ -10,8 +10,10 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(1);
 }
 
-const chat = await createChatServer({ port, hostname: process.env.HOST || undefined });
+// The simulated network listens on the next port (PORT + 1), or any free one when PORT is 0.
+const chat = await createChatServer({ port, hostname: process.env.HOST || undefined, network: port === 0 ? true : port + 1 });
 console.log(`wirehop chat listening on ${chat.url} — open it in two tabs`);
+console.log(`through a simulated network: ${chat.networkUrl} — degrade it from the Network panel and watch the transport change`);
 
 const stop = (): void => {
   chat.close().then(
