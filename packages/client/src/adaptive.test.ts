@@ -317,6 +317,19 @@ describe('the connect-time probe', () => {
     expect(off.calls()).toBe(0);
   });
 
+  it('runs again on demand (the network changed), but never twice at once', async () => {
+    let release!: () => void;
+    let calls = 0;
+    const { ad } = setup({}, { ping: () => (calls++, new Promise<void>((r) => (release = r))) });
+    const first = ad.probe();
+    await expect(ad.probe()).resolves.toBeUndefined(); // while the first runs
+    expect(calls).toBe(1);
+    release();
+    await first;
+    void ad.probe();
+    expect(calls).toBe(2);
+  });
+
   it('stops once closed', async () => {
     const { ad, meter } = probing([20, 20, 20]);
     ad.close();

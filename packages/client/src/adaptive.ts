@@ -60,7 +60,10 @@ export interface AdaptiveHost {
 export interface Adaptive {
   /** websocketUsable: false after WebSocket failed here, until a re-probe gets a PONG through one. */
   usable: boolean;
-  /** Starts the connect-time probe; resolves with the transport its first answer points to (none when disabled). */
+  /**
+   * Starts the connect-time probe; resolves with the transport its first answer points to (none when
+   * disabled or already running). Once complete, its verdict is acted on like a policy decision.
+   */
   probe(): Promise<TransportName | undefined>;
   /** After each sample: update the streaks and maybe ask for a switch. */
   evaluate(now: number): void;
@@ -87,6 +90,7 @@ export function createAdaptive(c: AdaptiveConfig, host: AdaptiveHost): Adaptive 
   let probed: TransportName | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
+  let probing = false;
 
   /** Automatic switches are on hold after failures, and by the flap guard. */
   const free = (now: number) => now >= hold && now - switchBefore >= FLAP_WINDOW_MS;
@@ -105,8 +109,12 @@ export function createAdaptive(c: AdaptiveConfig, host: AdaptiveHost): Adaptive 
       const p = c.probe;
       const rtts: Array<number | null> = [];
       return new Promise((resolve) => {
-        if (!p) return resolve(undefined);
-        const done = () => resolve(undefined);
+        if (!p || probing) return resolve(undefined);
+        probing = true;
+        const done = () => {
+          probing = false;
+          resolve(undefined);
+        };
         host
           .ping(
             (at, rtt) => {

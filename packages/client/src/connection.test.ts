@@ -427,3 +427,139 @@ describe('quality and the connect-time probe', () => {
     expect(client.stats).toMatchObject({ rtt: 100, loss: 3 / 4 });
   });
 });
+
+describe('network hints: online, offline, visibilitychange', () => {
+  /** A fake window and document, installed as the globals the client feature-detects. */
+  function browser() {
+    const win = new EventTarget();
+    const page = new EventTarget();
+    let listeners = 0;
+    const on = (target: EventTarget) => (type: string, l: () => void) => (listeners++, target.addEventListener(type, l));
+    const off = (target: EventTarget) => (type: string, l: () => void) => (listeners--, target.removeEventListener(type, l));
+    const doc = { visibilityState: 'visible', addEventListener: on(page), removeEventListener: off(page) };
+    vi.stubGlobal('addEventListener', on(win));
+    vi.stubGlobal('removeEventListener', off(win));
+    vi.stubGlobal('document', doc);
+    const visibility = (state: string) => ((doc.visibilityState = state), page.dispatchEvent(new Event('visibilitychange')));
+    return {
+      fire: (type: 'online' | 'offline') => win.dispatchEvent(new Event(type)),
+      hide: () => visibility('hidden'),
+      show: () => visibility('visible'),
+      get listeners() {
+        return listeners;
+      },
+    };
+  }
+  afterEach(() => void vi.unstubAllGlobals());
+
+  const lastSent = (ws: { sent: ClientFrame[] }) => ws.sent.at(-1)!;
+
+  it('offline: the link is checked at once and stays if it answers', async () => {
+    const env = browser();
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false }));
+    const ws = await onWebSocket(net, client);
+    await settle(100);
+    const before = ws.sent.length;
+    env.fire('offline');
+    expect(ws.sent.length).toBe(before + 1);
+    expect(lastSent(ws)).toMatchObject({ type: 'ping' });
+    ws.push({ type: 'pong', n: (lastSent(ws) as { n: number }).n });
+    await settle(5000);
+    expect(client.state).toBe('connected');
+    expect(ws.closed).toBeUndefined();
+  });
+
+  it('offline: a silent link is dropped after pingTimeoutMs; no retry until online, then one at once', async () => {
+    const env = browser();
+    const net = createNet();
+    const { client, log } = track(start(net, { adaptive: false, reconnect: { initialDelayMs: 100, maxDelayMs: 30_000 } }));
+    const ws = await onWebSocket(net, client);
+    env.fire('offline');
+    await settle(999);
+    expect(client.state).toBe('connected');
+    await settle(1);
+    expect(ws.closed).toBe(4502);
+    expect(log.at(-1)).toBe('state reconnecting transport_failed');
+    await settle(20_000); // the backoff would have retried many times by now
+    expect(net.sockets).toHaveLength(1);
+    env.fire('online');
+    await settle();
+    expect(net.sockets).toHaveLength(2);
+    net.sockets[1]!.open();
+    expect(net.sockets[1]!.sent[0]).toMatchObject({ type: 'hello', sid: 'S', token: 'T' });
+    net.sockets[1]!.push(welcome({ resumed: true }));
+    await settle();
+    expect(client.state).toBe('connected');
+  });
+
+  it('offline: a retry already scheduled waits too, but never longer than maxDelayMs', async () => {
+    const env = browser();
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false, transports: ['websocket'], reconnect: { initialDelayMs: 100, maxDelayMs: 8000 } }));
+    const ws = await onWebSocket(net, client);
+    ws.drop(1006);
+    env.fire('offline');
+    await settle(7999);
+    expect(net.sockets).toHaveLength(1);
+    await settle(1); // the browser may be wrong about being offline: try now and then all the same
+    expect(net.sockets).toHaveLength(2);
+  });
+
+  it('online while connected: the link is checked and the connect-time probe runs again', async () => {
+    const env = browser();
+    const net = createNet();
+    const { client } = track(start(net));
+    const ws = await onWebSocket(net, client);
+    await settle(3000);
+    const pings = net.requests.filter((r) => r.path === '/ping').length;
+    const sent = ws.sent.length;
+    env.fire('online');
+    await settle();
+    expect(ws.sent.slice(sent).map((f) => f.type)).toEqual(['ping']);
+    await settle(10);
+    expect(net.requests.filter((r) => r.path === '/ping').length).toBe(pings + 3);
+  });
+
+  it('visible after hidden: an immediate PING; a link that died meanwhile is resumed', async () => {
+    const env = browser();
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false, reconnect: { initialDelayMs: 100, maxDelayMs: 100 } }));
+    const ws = await onWebSocket(net, client);
+    env.hide();
+    await settle(100);
+    const sent = ws.sent.length;
+    env.show();
+    expect(ws.sent.slice(sent).map((f) => f.type)).toEqual(['ping']);
+    await settle(1000);
+    expect(ws.closed).toBe(4502);
+    await settle(100);
+    expect(net.sockets).toHaveLength(2);
+  });
+
+  it('on SSE the PONG comes in the POST answer, which counts as an answer', async () => {
+    const env = browser();
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false, transports: ['sse'] }));
+    await settle();
+    net.streams[0]!.push(welcome());
+    await settle();
+    env.hide();
+    env.show();
+    await settle(5000);
+    expect(net.posts.flat().filter((f) => f.type === 'ping').length).toBeGreaterThanOrEqual(2);
+    expect(client.state).toBe('connected');
+    expect(net.streams[0]!.aborted).toBe(false);
+  });
+
+  it('listens only once connecting, and stops when closed', async () => {
+    const env = browser();
+    const net = createNet();
+    const { client } = start(net, { autoConnect: false });
+    expect(env.listeners).toBe(0);
+    void client.connect().catch(() => {});
+    expect(env.listeners).toBe(3);
+    client.close();
+    expect(env.listeners).toBe(0);
+  });
+});

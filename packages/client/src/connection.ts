@@ -13,6 +13,10 @@
  * old link is closed as superseded (no DELETE, no 1000: the session goes on). Frames both carry are
  * duplicates the session drops: each link delivers an in-order run starting at most one past what
  * was delivered, so no interleaving of the two can skip a number.
+ *
+ * The browser's network hints (network.ts) shortcut the timers: `offline` makes the link suspect
+ * (checked at once; retries then wait for `online`), `online` reconnects at once or checks the
+ * live link and runs the probe again, and a page visible again after being hidden checks the link.
  */
 import {
   Defaults,
@@ -21,6 +25,7 @@ import {
   WirehopError,
   encodeFrame,
   isErrorCode,
+  type ClientFrame,
   type HelloFrame,
   type Json,
   type ServerFrame,
@@ -34,6 +39,7 @@ import type { Emitter } from './emitter.js';
 import { beat, smoothRtt } from './heartbeat.js';
 import { arm as armLink, openLink, type Link, type LinkHooks } from './link.js';
 import { probe } from './probe.js';
+import { watchNetwork } from './network.js';
 import { createMeter } from './quality.js';
 import { promiseReply, type Reply } from './requests.js';
 import type { Session } from './session.js';
@@ -119,7 +125,10 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   let reconnects = 0;
   let switches = 0;
   let everConnected = false;
-  let retryTimer: Timer, beatTimer: Timer, ackTimer: Timer;
+  let retryTimer: Timer, beatTimer: Timer, ackTimer: Timer, checkTimer: Timer;
+  /** The browser said `offline` (and not `online` since): no point in trying often. */
+  let offline = false;
+  let unwatch: (() => void) | undefined;
   let lastSeen = 0;
   let nextPing = 0;
   let deadAfter = 0;
@@ -143,6 +152,28 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   async function start() {
     if (state !== 'idle') return;
     setState('connecting', 'connect');
+    unwatch = watchNetwork({
+      // Suspect: find out now rather than after heartbeat + timeout; retries wait for `online`.
+      offline() {
+        offline = true;
+        check();
+        if (retryTimer) retry();
+      },
+      // The network changed: check the link and measure again, or reconnect without waiting.
+      online() {
+        offline = false;
+        attempt = 0;
+        if (cur) {
+          check();
+          void ad?.probe();
+        } else if (retryTimer) retry(true);
+      },
+      // Back from hidden (throttled timers, perhaps a sleep): is the link still there?
+      visible() {
+        if (cur) check();
+        else if (retryTimer && !offline) retry(true);
+      },
+    });
     // One round trip at most: the first probe answer picks the first transport.
     const to = await ad?.probe().catch(() => undefined);
     if ((state as ClientState) !== 'connecting') return; // closed meanwhile
@@ -156,6 +187,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   /** Opens `order[ti]` to connect or resume the session. */
   async function connect() {
     clearTimeout(retryTimer);
+    retryTimer = undefined;
     if (state === 'closed') return;
     const link: Link = { name: order[ti]! };
     next = link;
@@ -171,7 +203,11 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   const hooks: LinkHooks = {
     live: (link) => link === cur || link === next,
     frame: onFrame,
-    alive: (link) => void (link === cur && (lastSeen = Date.now())),
+    alive(link) {
+      if (link !== cur) return;
+      lastSeen = Date.now();
+      clearTimeout(checkTimer);
+    },
     lost,
     opened: test,
   };
@@ -182,11 +218,14 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   }
 
   const arm = (link: Link, ms: number, what: string) => armLink(link, ms, what, lost);
+  const control = (link: Link, frame: ClientFrame) => link.t!.send([encodeFrame(frame)]);
+  /** Acks everything delivered so far. */
+  const ackAll = (link: Link) => control(link, { type: 'ack', ack: sess.in.takeAck() });
 
   /** A WebSocket candidate opened: it must answer a PING before the session moves onto it. */
   function test(link: Link) {
     link.test = Date.now();
-    link.t!.send([encodeFrame({ type: 'ping', n: link.test })]);
+    control(link, { type: 'ping', n: link.test });
     arm(link, c.pingTimeoutMs, 'PONG');
   }
 
@@ -201,7 +240,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       return link.ok!();
     }
     link.resuming = true;
-    link.t!.send([encodeFrame(sess.hello())]);
+    control(link, sess.hello());
     arm(link, connectTimeoutMs, 'WELCOME');
   }
 
@@ -215,6 +254,8 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   }
 
   function onFrame(link: Link, f: ServerFrame) {
+    // On SSE a check's PONG comes in a POST answer, not on the stream: it counts as an answer too.
+    if (link === cur) clearTimeout(checkTimer);
     switch (f.type) {
       case 'welcome':
         return link === next ? (link.job ? adopt(link, f) : welcome(link, f)) : undefined;
@@ -229,7 +270,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
         if (!sess.ack(f.ack)) lost(link, new WirehopError('bad_ack', `ack ${f.ack} names a frame never sent (last ${sess.out.lastSeq})`));
         return;
       case 'ping':
-        return link.t!.send([encodeFrame({ type: 'pong', n: f.n })]);
+        return control(link, { type: 'pong', n: f.n });
       case 'pong': {
         const now = Date.now();
         const sample = meter.pong(f.n, now);
@@ -255,7 +296,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     ackTimer = undefined;
     // No ack past a candidate's resume point until it attached: the server would free frames that
     // the resume still asks for, and refuse it as replay_unavailable (the end of the session).
-    if (cur && sess.in.unacked > 0 && !next?.resuming) cur.t!.send([encodeFrame({ type: 'ack', ack: sess.in.takeAck() })]);
+    if (cur && sess.in.unacked > 0 && !next?.resuming) ackAll(cur);
   }
 
   /** The connection attempt got its WELCOME: the session is (re)attached. */
@@ -328,12 +369,31 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     if (b.ping) {
       nextPing = now + pingEvery;
       meter.ping(now);
-      link.t!.send([encodeFrame({ type: 'ping', n: now })]);
+      control(link, { type: 'ping', n: now });
     }
     beatTimer = setTimeout(tick, b.wait);
     meter.expire(now);
     ad?.evaluate(now);
   }
+
+  /**
+   * Checks the link at once: a PING now, and the link is lost unless something arrives within
+   * pingTimeoutMs. Not heartbeat_timeout: a link that died in a sleep or a network change says
+   * nothing against WebSocket, so nothing is marked unusable.
+   */
+  function check() {
+    const link = cur;
+    if (!link) return;
+    clearTimeout(beatTimer);
+    nextPing = 0;
+    tick();
+    clearTimeout(checkTimer);
+    const ms = c.pingTimeoutMs;
+    checkTimer = setTimeout(() => link === cur && lost(link, new WirehopError('transport_failed', `${link.name}: nothing received within ${ms} ms of a PING`)), ms);
+  }
+
+  /** A switch candidate's callers learn that it failed, and why. */
+  const reject = (link: Link, error: WirehopError) => link.no?.(new WirehopError('transport_failed', `${link.name}: ${error.message}`, { error }));
 
   /** `link` failed or was refused: what happens depends on which link it was. */
   function lost(link: Link, error: WirehopError) {
@@ -344,10 +404,10 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       if (!link.job) return failed(link, error);
       // A switch candidate: the session stays where it was, if it still is anywhere.
       ad?.failed(link.name, Date.now());
-      link.no!(new WirehopError('transport_failed', `${link.name}: ${error.message}`, { error }));
+      reject(link, error);
       if (!cur || endsSession(error)) drop(error);
       // Acks were held for it, and its resume point may never have arrived: ack all again.
-      else if (sess.in.last) cur.t!.send([encodeFrame({ type: 'ack', ack: sess.in.takeAck() })]);
+      else if (sess.in.last) ackAll(cur);
       return;
     }
     // A silently blackholed WebSocket must not be the first thing retried.
@@ -381,7 +441,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     if (n) {
       clearTimeout(n.timer);
       n.t?.close(error);
-      n.no?.(new WirehopError('transport_failed', `${n.name}: ${error.message}`, { error }));
+      reject(n, error);
     }
     cur?.t!.close(error);
     cur = undefined;
@@ -396,13 +456,17 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     retry();
   }
 
-  function retry() {
+  /** Schedules the next round of attempts; `now`: without waiting (the network is back). */
+  function retry(now = false) {
+    clearTimeout(retryTimer);
     if (state === 'closed') return;
     const first = ad && !ad.usable ? order.indexOf('sse') : roundStart;
     // Backoff spaces out retries of a path that failed; a dead WebSocket says nothing about SSE,
     // so the first move there is immediate (the dead-link bound is heartbeat + timeout, no more).
-    const wait = first !== roundStart && attempt === 0 ? 0 : backoff(attempt++, initialDelayMs, maxDelayMs);
+    // Offline, only the longest delay: `online` comes first, unless the browser was wrong.
+    const wait = (now || (first !== roundStart && attempt === 0)) ? 0 : offline ? maxDelayMs : backoff(attempt++, initialDelayMs, maxDelayMs);
     retryTimer = setTimeout(() => {
+      retryTimer = undefined;
       wsDown = false;
       via = first === roundStart ? null : 'websocket_unusable';
       ti = roundStart = first;
@@ -424,6 +488,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
 
   function stopTimers() {
     clearTimeout(beatTimer);
+    clearTimeout(checkTimer);
     clearTimeout(ackTimer);
     ackTimer = undefined;
   }
@@ -459,6 +524,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       cur = next = undefined;
       stopTimers();
       clearTimeout(retryTimer);
+      unwatch?.();
       ad?.close();
       switcher.close(error);
       sess.close(error);

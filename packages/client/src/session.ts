@@ -10,10 +10,10 @@ import {
   ReceiveWindow,
   SendWindow,
   WirehopError,
-  decodeClientFrame,
   encodeTail,
   encodeWithTail,
   hello,
+  isValidName,
   utf8Length,
   type HelloFrame,
   type Json,
@@ -42,13 +42,14 @@ export function item(code: FrameCode, fields: unknown[], reply: Reply, ch?: stri
 
 /**
  * Checks a name before it is queued: an invalid one would make the server refuse the frame and drop
- * the connection, and the outbox would send it again after every reconnect. The protocol's own
- * decoder is the judge, so the rules live in one place.
+ * the connection, and the outbox would send it again after every reconnect. The rule is the
+ * protocol's own (isValidName, which the decoder applies), so it lives in one place.
  */
 export function checkName(kind: 'channel' | 'event' | 'method', name: string): WirehopError | undefined {
-  const text = JSON.stringify(name) as string | undefined;
-  const ok = kind === 'channel' ? decodeClientFrame(`[1,1,${text}]`).ok : decodeClientFrame(`[4,1,${text},null]`).ok;
-  return ok ? undefined : new WirehopError('bad_frame', `invalid ${kind} name ${text}: 1 to ${kind === 'channel' ? Defaults.maxChannelLength : Defaults.maxNameLength} characters, no control characters`);
+  const channel = kind === 'channel';
+  return isValidName(name, channel ? 'channel' : 'name')
+    ? undefined
+    : new WirehopError('bad_frame', `invalid ${kind} name ${JSON.stringify(name)}: 1 to ${channel ? Defaults.maxChannelLength : Defaults.maxNameLength} characters, no control characters`);
 }
 
 /** What a rebase needs from each channel. */

@@ -7,6 +7,7 @@ import {
   encodeTail,
   encodeWithTail,
   hello,
+  isValidName,
   splitBatch,
   utf8Length,
 } from './codec.js';
@@ -130,6 +131,23 @@ describe('decoding never throws on bad input', () => {
       expect(() => decodeClientFrame(s)).not.toThrow();
       expect(() => decodeServerFrame(s)).not.toThrow();
     }
+  });
+});
+
+describe('isValidName', () => {
+  it('is the rule the decoder applies to channel, event and method names', () => {
+    expect(isValidName('room:1', 'channel')).toBe(true);
+    expect(isValidName('x'.repeat(256), 'channel')).toBe(true);
+    expect(isValidName('x'.repeat(257), 'channel')).toBe(false);
+    expect(isValidName('x'.repeat(128), 'name')).toBe(true);
+    expect(isValidName('x'.repeat(129), 'name')).toBe(false);
+    for (const bad of ['', 'a\u0000b', 'tab\there', 'del\u007f', 7, null, undefined]) {
+      expect(isValidName(bad, 'channel')).toBe(false);
+      expect(isValidName(bad, 'name')).toBe(false);
+    }
+    expect(isValidName('😀 ünïcode', 'name')).toBe(true);
+    expect(isValidName('abcd', 'channel', { maxChannelLength: 3 })).toBe(false);
+    expect(isValidName('abcd', 'name', { maxNameLength: 3 })).toBe(false);
   });
 });
 

@@ -9,8 +9,8 @@ import {
   PROTOCOL_VERSION,
   type ClientFrame,
   type Frame,
+  type FrameType,
   type HelloFrame,
-  type Member,
   type ServerFrame,
   type WelcomeFrame,
 } from './frames.js';
@@ -50,47 +50,38 @@ export function encodeWithTail(code: FrameCode, seq: number, tail: string): stri
   return '[' + code + ',' + seq + ',' + tail;
 }
 
-function fieldsOf(frame: Frame): unknown[] {
-  switch (frame.type) {
-    case 'subscribe':
-    case 'unsubscribe':
-    case 'presence':
-      return [frame.seq, frame.channel];
-    case 'publish':
-    case 'event':
-      return [frame.seq, frame.channel, frame.event, frame.data ?? null];
-    case 'send':
-    case 'message':
-      return [frame.seq, frame.event, frame.data ?? null];
-    case 'request':
-      return [frame.seq, frame.method, frame.data ?? null];
-    case 'reply':
-      return [frame.seq, frame.re, frame.data ?? null];
-    case 'replyError':
-      return [frame.seq, frame.re, frame.code, frame.message];
-    case 'join':
-    case 'leave':
-      return [frame.seq, frame.channel, frame.member];
-    case 'ack':
-      return [frame.ack];
-    case 'ping':
-    case 'pong':
-      return [frame.n];
-    case 'error':
-      return [frame.code, frame.message];
-    case 'bye':
-      return [frame.code, frame.message, frame.ack];
-    case 'hello':
-    case 'welcome': {
-      const { type: _type, ...body } = frame;
-      return [body];
-    }
-  }
-}
+/**
+ * Where each field of a frame sits on the wire: the array elements after the type code, in order
+ * (protocol.md §2). One table drives encoding and decoding, so the two cannot disagree. HELLO and
+ * WELCOME carry one object, `body`: the frame without its type.
+ */
+const LAYOUT: Record<FrameType, readonly string[]> = {
+  subscribe: ['seq', 'channel'],
+  unsubscribe: ['seq', 'channel'],
+  presence: ['seq', 'channel'],
+  publish: ['seq', 'channel', 'event', 'data'],
+  send: ['seq', 'event', 'data'],
+  request: ['seq', 'method', 'data'],
+  event: ['seq', 'channel', 'event', 'data'],
+  message: ['seq', 'event', 'data'],
+  reply: ['seq', 're', 'data'],
+  replyError: ['seq', 're', 'code', 'message'],
+  join: ['seq', 'channel', 'member'],
+  leave: ['seq', 'channel', 'member'],
+  ack: ['ack'],
+  ping: ['n'],
+  pong: ['n'],
+  error: ['code', 'message'],
+  bye: ['code', 'message', 'ack'],
+  hello: ['body'],
+  welcome: ['body'],
+};
 
 /** Encodes any frame to its JSON text. Throws WirehopError('bad_frame') if data is not JSON. */
 export function encodeFrame(frame: Frame): string {
-  return stringify([FrameCode[frame.type], ...fieldsOf(frame)]);
+  const { type, ...body } = frame;
+  const fields = body as Record<string, unknown>;
+  return stringify([FrameCode[type], ...LAYOUT[type].map((key) => (key === 'body' ? body : (fields[key] ?? null)))]);
 }
 
 // ---- decoding ------------------------------------------------------------------------------
@@ -100,68 +91,74 @@ const bad = (message: string): DecodeError => ({ ok: false, code: 'bad_frame', m
 const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isString = (v: unknown): v is string => typeof v === 'string';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
-function isName(v: unknown, max: number): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= max && !CONTROL.test(v);
+
+/**
+ * True if `name` is a valid channel name (`kind` 'channel') or event or method name (protocol.md
+ * §2): 1 to maxChannelLength (or maxNameLength) characters, no control characters.
+ */
+export function isValidName(name: unknown, kind: 'channel' | 'name', limits?: CodecLimits): name is string {
+  const max = kind === 'channel' ? (limits?.maxChannelLength ?? Defaults.maxChannelLength) : (limits?.maxNameLength ?? Defaults.maxNameLength);
+  return typeof name === 'string' && name.length > 0 && name.length <= max && !CONTROL.test(name);
 }
 
-const isMember = (v: unknown): v is Member => isObject(v) && typeof v.id === 'string';
+type Rule = [check: (v: unknown, limits?: CodecLimits) => boolean, expected: string];
+const NAME: Rule = [(v, l) => isValidName(v, 'name', l), 'a string of 1..maxNameLength characters without control characters'];
+const STRING: Rule = [isString, 'a string'];
 
-type Shape = (a: unknown[], l: Required<CodecLimits>) => string | Frame;
+/** What each field must hold, by its name in {@link LAYOUT}: the same rule in every frame type. */
+const RULES: Record<string, Rule> = {
+  seq: [isSeq, 'a positive integer'],
+  re: [isSeq, 'a positive integer'],
+  ack: [isCount, 'a non-negative integer'],
+  n: [(v) => typeof v === 'number' && Number.isFinite(v), 'a number'],
+  channel: [(v, l) => isValidName(v, 'channel', l), 'a string of 1..maxChannelLength characters without control characters'],
+  event: NAME,
+  method: NAME,
+  code: STRING,
+  message: STRING,
+  member: [(v) => isObject(v) && typeof v.id === 'string', '{id: string, info?}'],
+  data: [() => true, 'any JSON'],
+};
 
-/** One validator per frame code: returns the frame, or a message saying what is wrong. */
-const SHAPES: Record<number, { name: Frame['type']; arity: number; build: Shape }> = {};
-function shape(code: FrameCode, name: Frame['type'], arity: number, build: Shape): void {
-  SHAPES[code] = { name, arity, build };
+/** Frame type names by their code. */
+const TYPES: Record<number, FrameType> = {};
+for (const [type, code] of Object.entries(FrameCode)) TYPES[code] = type as FrameType;
+
+/** What one side accepts: the frame types its peer may send, and the check of HELLO or WELCOME's body. */
+interface Side {
+  types: readonly FrameType[];
+  body: (body: unknown) => string | Frame;
 }
 
-const channelOk = (v: unknown, l: Required<CodecLimits>) => isName(v, l.maxChannelLength);
-const nameOk = (v: unknown, l: Required<CodecLimits>) => isName(v, l.maxNameLength);
-const CHANNEL_RULE = 'channel must be a string of 1..maxChannelLength characters without control characters';
-const NAME_RULE = 'name must be a string of 1..maxNameLength characters without control characters';
-
-shape(FrameCode.subscribe, 'subscribe', 3, ([, seq, channel], l) =>
-  !isSeq(seq) ? 'seq must be a positive integer' : !channelOk(channel, l) ? CHANNEL_RULE : { type: 'subscribe', seq, channel: channel as string });
-shape(FrameCode.unsubscribe, 'unsubscribe', 3, ([, seq, channel], l) =>
-  !isSeq(seq) ? 'seq must be a positive integer' : !channelOk(channel, l) ? CHANNEL_RULE : { type: 'unsubscribe', seq, channel: channel as string });
-shape(FrameCode.presence, 'presence', 3, ([, seq, channel], l) =>
-  !isSeq(seq) ? 'seq must be a positive integer' : !channelOk(channel, l) ? CHANNEL_RULE : { type: 'presence', seq, channel: channel as string });
-shape(FrameCode.publish, 'publish', 5, ([, seq, channel, event, data], l) =>
-  !isSeq(seq) ? 'seq must be a positive integer' : !channelOk(channel, l) ? CHANNEL_RULE : !nameOk(event, l) ? NAME_RULE
-    : { type: 'publish', seq, channel: channel as string, event: event as string, data });
-shape(FrameCode.event, 'event', 5, ([, seq, channel, event, data], l) =>
-  !isSeq(seq) ? 'seq must be a positive integer' : !channelOk(channel, l) ? CHANNEL_RULE : !nameOk(event, l) ? NAME_RULE
-    : { type: 'event', seq, channel: channel as string, event: event as string, data });
-shape(FrameCode.send, 'send', 4, ([, seq, event, data], l) =>
-  !isSeq(seq) ? 'seq must be a positive integer' : !nameOk(event, l) ? NAME_RULE : { type: 'send', seq, event: event as string, data });
-shape(FrameCode.message, 'message', 4, ([, seq, event, data], l) =>
-  !isSeq(seq) ? 'seq must be a positive integer' : !nameOk(event, l) ? NAME_RULE : { type: 'message', seq, event: event as string, data });
-shape(FrameCode.request, 'request', 4, ([, seq, method, data], l) =>
-  !isSeq(seq) ? 'seq must be a positive integer' : !nameOk(method, l) ? NAME_RULE : { type: 'request', seq, method: method as string, data });
-shape(FrameCode.reply, 'reply', 4, ([, seq, re, data]) =>
-  !isSeq(seq) || !isSeq(re) ? 'seq and re must be positive integers' : { type: 'reply', seq, re: re as number, data });
-shape(FrameCode.replyError, 'replyError', 5, ([, seq, re, code, message]) =>
-  !isSeq(seq) || !isSeq(re) ? 'seq and re must be positive integers'
-    : typeof code !== 'string' || typeof message !== 'string' ? 'code and message must be strings'
-      : { type: 'replyError', seq, re: re as number, code, message });
-shape(FrameCode.join, 'join', 4, ([, seq, channel, member], l) =>
-  !isSeq(seq) ? 'seq must be a positive integer' : !channelOk(channel, l) ? CHANNEL_RULE : !isMember(member) ? 'member must be {id: string, info?}'
-    : { type: 'join', seq, channel: channel as string, member });
-shape(FrameCode.leave, 'leave', 4, ([, seq, channel, member], l) =>
-  !isSeq(seq) ? 'seq must be a positive integer' : !channelOk(channel, l) ? CHANNEL_RULE : !isMember(member) ? 'member must be {id: string, info?}'
-    : { type: 'leave', seq, channel: channel as string, member });
-shape(FrameCode.ack, 'ack', 2, ([, ack]) => (!isCount(ack) ? 'ack must be a non-negative integer' : { type: 'ack', ack }));
-shape(FrameCode.ping, 'ping', 2, ([, n]) => (typeof n !== 'number' || !Number.isFinite(n) ? 'n must be a number' : { type: 'ping', n }));
-shape(FrameCode.pong, 'pong', 2, ([, n]) => (typeof n !== 'number' || !Number.isFinite(n) ? 'n must be a number' : { type: 'pong', n }));
-shape(FrameCode.error, 'error', 3, ([, code, message]) =>
-  typeof code !== 'string' || typeof message !== 'string' ? 'code and message must be strings' : { type: 'error', code, message });
-shape(FrameCode.bye, 'bye', 4, ([, code, message, ack]) =>
-  typeof code !== 'string' || typeof message !== 'string' ? 'code and message must be strings'
-    : !isCount(ack) ? 'ack must be a non-negative integer' : { type: 'bye', code, message, ack });
-shape(FrameCode.hello, 'hello', 2, ([, body]) => checkHello(body));
-shape(FrameCode.welcome, 'welcome', 2, ([, body]) => checkWelcome(body));
+function decodeFrame(text: string, side: Side, limits?: CodecLimits): Decoded<Frame> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return bad('frame is not valid JSON');
+  }
+  if (!Array.isArray(value) || value.length === 0) return bad('frame must be a non-empty JSON array');
+  const type = typeof value[0] === 'number' ? TYPES[value[0]] : undefined;
+  if (!type || !side.types.includes(type)) return { ok: false, code: 'unknown_frame', message: `unknown frame type ${JSON.stringify(value[0])}` };
+  const keys = LAYOUT[type];
+  if (value.length !== keys.length + 1) return bad(`${type} frame must have ${keys.length + 1} elements, got ${value.length}`);
+  if (keys[0] === 'body') {
+    const built = side.body(value[1]);
+    return typeof built === 'string' ? bad(`${type}: ${built}`) : { ok: true, frame: built };
+  }
+  const frame: Record<string, unknown> = { type };
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const [check, expected] = RULES[key]!;
+    if (!check(value[i + 1], limits)) return bad(`${type}: ${key} must be ${expected}`);
+    frame[key] = value[i + 1];
+  }
+  return { ok: true, frame: frame as unknown as Frame };
+}
 
 function checkHello(body: unknown): string | HelloFrame {
   if (!isObject(body)) return 'hello body must be an object';
@@ -190,36 +187,18 @@ function checkWelcome(body: unknown): string | WelcomeFrame {
   return welcome;
 }
 
-const CLIENT_TYPES = new Set<Frame['type']>(['subscribe', 'unsubscribe', 'publish', 'send', 'request', 'presence', 'ack', 'ping', 'pong', 'hello']);
-const SERVER_TYPES = new Set<Frame['type']>(['event', 'message', 'reply', 'replyError', 'join', 'leave', 'ack', 'ping', 'pong', 'error', 'welcome', 'bye']);
-
-function decodeAny(text: string, allowed: Set<Frame['type']>, limits?: CodecLimits): Decoded<Frame> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return bad('frame is not valid JSON');
-  }
-  if (!Array.isArray(value) || value.length === 0) return bad('frame must be a non-empty JSON array');
-  const spec = typeof value[0] === 'number' ? SHAPES[value[0]] : undefined;
-  if (!spec || !allowed.has(spec.name)) return { ok: false, code: 'unknown_frame', message: `unknown frame type ${JSON.stringify(value[0])}` };
-  if (value.length !== spec.arity) return bad(`${spec.name} frame must have ${spec.arity} elements, got ${value.length}`);
-  const l = {
-    maxChannelLength: limits?.maxChannelLength ?? Defaults.maxChannelLength,
-    maxNameLength: limits?.maxNameLength ?? Defaults.maxNameLength,
-  };
-  const built = spec.build(value, l);
-  return typeof built === 'string' ? bad(`${spec.name}: ${built}`) : { ok: true, frame: built };
-}
+// Two tables, so that a client bundle carries no check of frames only servers receive (and back).
+const FROM_CLIENT: Side = { types: ['subscribe', 'unsubscribe', 'publish', 'send', 'request', 'presence', 'ack', 'ping', 'pong', 'hello'], body: checkHello };
+const FROM_SERVER: Side = { types: ['event', 'message', 'reply', 'replyError', 'join', 'leave', 'ack', 'ping', 'pong', 'error', 'welcome', 'bye'], body: checkWelcome };
 
 /** Decodes one frame a client sent. Never throws. */
 export function decodeClientFrame(text: string, limits?: CodecLimits): Decoded<ClientFrame> {
-  return decodeAny(text, CLIENT_TYPES, limits) as Decoded<ClientFrame>;
+  return decodeFrame(text, FROM_CLIENT, limits) as Decoded<ClientFrame>;
 }
 
 /** Decodes one frame a server sent. Never throws. */
 export function decodeServerFrame(text: string, limits?: CodecLimits): Decoded<ServerFrame> {
-  return decodeAny(text, SERVER_TYPES, limits) as Decoded<ServerFrame>;
+  return decodeFrame(text, FROM_SERVER, limits) as Decoded<ServerFrame>;
 }
 
 /** A HELLO for a new session, or for resuming one. */

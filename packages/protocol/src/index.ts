@@ -7,4 +7,5 @@ export * from './codes.js';
 export * from './limits.js';
 export * from './codec.js';
 export * from './sse.js';
+export * from './sse-parser.js';
 export * from './sequence.js';

@@ -2,11 +2,11 @@
  * Server-Sent Events: the serializer the server writes with, and the parser the client reads with.
  * Spec: https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream
  */
-import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { WirehopError } from './codes.js';
 import { decodeServerFrame, type CodecLimits } from './codec.js';
 import type { ServerFrame } from './frames.js';
 import { Defaults } from './limits.js';
+import { createSseParser } from './sse-parser.js';
 
 const LINE_BREAK = /\r\n|\r|\n/;
 const FORBIDDEN_IN_FIELD = /[\r\n\0]/;
@@ -75,15 +75,12 @@ export interface SseFrameParser {
 }
 
 /**
- * Parses an SSE stream of wirehop frames. Built on eventsource-parser, which handles the corner
- * cases of the spec (a CRLF split across chunks, a BOM, fields without a space); this adds the
- * frame decoding and a bound on how much an endless event can make the reader buffer.
+ * Parses an SSE stream of wirehop frames: {@link createSseParser} plus the frame decoding, and a
+ * bound on how much an endless line or event can make the reader buffer.
  */
 export function createSseFrameParser(options: SseFrameParserOptions): SseFrameParser {
   // An SSE event adds field names and line breaks to the frame, so allow some overhead.
   const max = (options.maxEventBytes ?? Defaults.maxMessageBytes) + 1024;
-  let pending = 0;
-  let dispatched = false;
   let failed = false;
 
   const fail = (error: WirehopError) => {
@@ -92,40 +89,25 @@ export function createSseFrameParser(options: SseFrameParserOptions): SseFramePa
     options.onError(error);
   };
 
-  const parser: EventSourceParser = createParser({
-    onEvent(message) {
-      dispatched = true;
+  const parser = createSseParser({
+    onEvent({ data, id }) {
       if (failed) return;
-      const decoded = decodeServerFrame(message.data, options);
+      const decoded = decodeServerFrame(data, options);
       if (!decoded.ok) return fail(new WirehopError(decoded.code, decoded.message));
-      options.onFrame(decoded.frame, message.id);
+      options.onFrame(decoded.frame, id);
     },
-    onComment() {
-      dispatched = true;
-      options.onActivity?.();
-    },
-    onRetry() {
-      dispatched = true;
-      options.onActivity?.();
-    },
-    onError(error) {
-      fail(new WirehopError('bad_frame', `invalid SSE stream: ${error.message}`));
-    },
+    onComment: () => options.onActivity?.(),
+    onRetry: () => options.onActivity?.(),
+    onOverflow: () => fail(new WirehopError('message_too_large', `SSE event exceeds ${max} characters`)),
+    maxBufferSize: max,
   });
 
   return {
     feed(chunk) {
-      if (failed) return;
-      pending += chunk.length;
-      dispatched = false;
-      parser.feed(chunk);
-      // After a dispatch, at most what followed the last line break can still be buffered.
-      if (dispatched) pending = chunk.length - Math.max(chunk.lastIndexOf('\n'), chunk.lastIndexOf('\r')) - 1;
-      if (pending > max) fail(new WirehopError('message_too_large', `SSE event exceeds ${max} characters`));
+      if (!failed) parser.feed(chunk);
     },
     reset() {
       parser.reset();
-      pending = 0;
       failed = false;
     },
   };

@@ -1,0 +1,35 @@
+/**
+ * The browser bundle exactly as `npm run size` (scripts/size.mjs) measures it: what it must never
+ * hold, and how large it may be. The budget is 8 KiB gzip (BUDGET_BYTES). Until the client meets
+ * it, CEILING_BYTES keeps the figure from growing: lower it whenever the figure drops.
+ */
+import { describe, expect, it } from 'vitest';
+
+const CEILING_BYTES = 13_000;
+
+interface Measure {
+  gzip: number;
+  minified: number;
+  modules: Array<[file: string, bytes: number]>;
+  code: string;
+}
+const script = new URL('../../../scripts/size.mjs', import.meta.url);
+const { measure, BUDGET_BYTES } = (await import(script.href)) as { measure(): Promise<Measure>; BUDGET_BYTES: number };
+const bundle = await measure();
+
+describe('the client browser bundle', () => {
+  it('holds only our own source: no ws, no Node built-ins, no dependency at all', () => {
+    const files = bundle.modules.map(([file]) => file);
+    expect(files.every((f) => f.startsWith('packages/client/src/') || f.startsWith('packages/protocol/src/')), files.join('\n')).toBe(true);
+    expect(bundle.code).not.toMatch(/\brequire\(|from ?["'](ws|node:|events|buffer|stream)/);
+  });
+
+  it('leaves out what only a server needs (sideEffects: false at work)', () => {
+    expect(bundle.code).not.toContain('hello body must be an object'); // decoding client frames
+    expect(bundle.code).not.toContain('SSE id must not contain'); // the SSE serializer
+  });
+
+  it(`stays under ${CEILING_BYTES} bytes gzip (budget ${BUDGET_BYTES})`, () => {
+    expect(bundle.gzip).toBeLessThanOrEqual(CEILING_BYTES);
+  });
+});
