@@ -218,11 +218,12 @@ describe('switching WebSocket → SSE', () => {
     expect(messages).toEqual([1, 2, 3, 4, 5, 6]);
     expect(transports.at(-1)).toMatchObject({ from: 'websocket', to: 'sse', reason: 'manual', quality: { samples: expect.any(Number) } });
     expect(client.stats.switches).toBe(1);
-    // seq 2 resent from WELCOME.ack on the new link, then the held ack
-    await settle(100);
+    // seq 2 resent from WELCOME.ack on the new link, then the held ack: on SSE it rides on the first
+    // PING's POST at once, and what arrives after goes out on SSE's slower ack cadence (8 × 50 ms).
+    await settle(400);
     const upstream = net.posts.flat();
     expect(upstream.filter((f) => f.type === 'send').map((f) => (f as { seq: number }).seq)).toEqual([2]);
-    expect(upstream.filter((f) => f.type === 'ack')).toEqual([{ type: 'ack', ack: 6 }]);
+    expect(upstream.filter((f) => f.type === 'ack')).toEqual([{ type: 'ack', ack: 5 }, { type: 'ack', ack: 6 }]);
     expect(net.requests.some((r) => r.method === 'DELETE')).toBe(false);
     expect(log).toEqual(['state connecting connect', 'transport null→websocket session_created', 'state connected session_created', 'transport websocket→sse manual']);
     for (const p of sent) p.catch(() => {}); // unacked: rejected when the client closes

@@ -49,6 +49,9 @@ import type { ClientOptions, ClientState, ClientStats, TransportName } from './t
 
 type Timer = ReturnType<typeof setTimeout> | undefined;
 
+/** How much rarer acks are on SSE, where each is an HTTP request (see ackScale). */
+const SSE_ACK_SCALE = 8;
+
 /** What the connection needs from the client around it. */
 export interface ConnectionHost {
   readonly sess: Session;
@@ -283,12 +286,19 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     if (verdict === 'duplicate') return;
     host.deliver(f);
     if (link !== cur) return; // a listener closed the client
-    if (sess.in.unacked >= ackEvery) sendAck();
+    if (sess.in.unacked >= ackEvery * ackScale()) sendAck();
     else ackLater();
   }
 
+  /**
+   * On SSE every ack is an HTTP request of its own, so acks are 8× rarer there (256 frames or
+   * 400 ms by default) and also ride on the PING that goes out every second anyway; the server's
+   * replay buffer holds the difference. On WebSocket an ack is a few bytes on an open socket.
+   */
+  const ackScale = () => (cur?.name === 'sse' ? SSE_ACK_SCALE : 1);
+
   function ackLater() {
-    if (sess.in.unacked > 0) ackTimer ??= setTimeout(sendAck, ackDelayMs);
+    if (sess.in.unacked > 0) ackTimer ??= setTimeout(sendAck, ackDelayMs * ackScale());
   }
 
   function sendAck() {
@@ -370,6 +380,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       nextPing = now + pingEvery;
       meter.ping(now);
       control(link, { type: 'ping', n: now });
+      if (link.name === 'sse') sendAck(); // the same POST carries it
     }
     beatTimer = setTimeout(tick, b.wait);
     meter.expire(now);

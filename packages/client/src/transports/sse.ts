@@ -63,14 +63,20 @@ export const sse: TransportFactory = (options, handlers) => {
     handlers.close(error);
   };
   const request = async (path: string, init: RequestInit & { headers: Record<string, string> }) => {
-    const response = await fetchFn(options.url + path, {
-      ...init,
-      headers: { ...options.headers, ...init.headers },
-      signal: abort.signal,
-      cache: 'no-store',
-    });
-    if (!response.ok) throw await httpError(response);
-    return response;
+    // A signal per request, tied to the transport's: fetch implementations keep a listener on the
+    // signal they are given until the request is collected, so one shared signal would gather a
+    // listener per POST for as long as the transport lives.
+    const own = new AbortController();
+    const stop = () => own.abort();
+    abort.signal.addEventListener('abort', stop);
+    try {
+      const response = await fetchFn(options.url + path, { ...init, headers: { ...options.headers, ...init.headers }, signal: own.signal, cache: 'no-store' });
+      if (!response.ok) throw await httpError(response);
+      return response;
+    } finally {
+      // The SSE stream's body is read after this returns: its listener must stay until the end.
+      if (path !== Paths.sse) abort.signal.removeEventListener('abort', stop);
+    }
   };
   const sessionHeaders = () => ({ [Headers.session]: sid ?? '', [Headers.token]: token ?? '' });
 
