@@ -5,17 +5,12 @@
  * and POSTs share one connection, which is why SSE over HTTP/2 escapes the browsers' limit of six
  * HTTP/1.1 connections per origin.
  */
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
-import http2 from 'node:http2';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { Agent, fetch as undiciFetch, type Dispatcher, type RequestInit as UndiciRequestInit } from 'undici';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createClient, type WirehopClient } from '@wirehop/client';
-import { createWirehop, type Wirehop } from '@wirehop/server';
+import type { Wirehop } from '@wirehop/server';
+import { startH2Server, type Seen } from './helpers/h2-server.js';
 import { selfSignedCertificate, type TestCertificate } from './helpers/tls.js';
 import { nextEvent, waitFor } from './helpers/wait.js';
 
@@ -34,44 +29,11 @@ afterEach(async () => {
 });
 
 /** What the server saw: TLS connections, HTTP/2 sessions on them, and every request's HTTP version. */
-interface Seen {
-  tlsConnections: number;
-  h2Sessions: number;
-  requests: Array<{ version: string; method: string; path: string }>;
-}
-
-/** wirehop on an HTTP/2 server with TLS that also speaks HTTP/1.1, as docs/deploy.md sets it up. */
-async function startH2Server(): Promise<{ wh: Wirehop; url: string; seen: Seen }> {
-  const { key, cert } = certificate!;
-  const wh = createWirehop({ onError: () => {} });
-  const app = new Hono();
-  wh.mount(app);
-  const server = serve({
-    fetch: app.fetch,
-    createServer: http2.createSecureServer,
-    serverOptions: { key, cert, allowHTTP1: true },
-    port: 0,
-    hostname: '127.0.0.1',
-  }) as http2.Http2SecureServer;
-  // WebSocket upgrades are HTTP/1.1: allowHTTP1 lets them use the same port.
-  wh.attach(server);
-  const seen: Seen = { tlsConnections: 0, h2Sessions: 0, requests: [] };
-  const sockets = new Set<TLSSocket>();
-  server.on('secureConnection', (socket: TLSSocket) => {
-    seen.tlsConnections++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.on('session', () => seen.h2Sessions++);
-  server.on('request', (req: http2.Http2ServerRequest) => seen.requests.push({ version: req.httpVersion, method: req.method, path: req.url }));
-  if (!server.listening) await once(server, 'listening');
-  cleanup.push(async () => {
-    await wh.close();
-    const closed = new Promise((resolve) => server.close(resolve));
-    for (const socket of sockets) socket.destroy();
-    await closed;
-  });
-  return { wh, url: `https://127.0.0.1:${(server.address() as AddressInfo).port}${wh.path}`, seen };
+/** wirehop on HTTP/2 with TLS (test/helpers/h2-server.ts); `url` is its wirehop path. */
+async function startH2(): Promise<{ wh: Wirehop; url: string; seen: Seen }> {
+  const server = await startH2Server(certificate!);
+  cleanup.push(() => server.close());
+  return { wh: server.wh, url: server.origin + server.wh.path, seen: server.seen };
 }
 
 /**
@@ -113,7 +75,7 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 it('10 SSE clients share one HTTP/2 connection, and events flow both ways on every one of them', async () => {
   const N = 10;
-  const { wh, url, seen } = await startH2Server();
+  const { wh, url, seen } = await startH2();
   wh.channel('news');
   wh.channel('room', { publish: true });
   wh.onRequest('echo', (d) => d);
@@ -166,7 +128,7 @@ it('10 SSE clients share one HTTP/2 connection, and events flow both ways on eve
 it('control: over HTTP/1.1, one connection cannot carry even one SSE client: its stream holds the connection, so its POSTs never leave', async () => {
   // The browsers' six HTTP/1.1 connections per origin, in miniature: each open event stream takes
   // one connection for good, and a page's POSTs queue behind the streams.
-  const { wh, url, seen } = await startH2Server();
+  const { wh, url, seen } = await startH2();
   wh.onRequest('echo', (d) => d);
   const agent = oneConnection(false);
   const c = createClient({ url, transports: ['sse'], fetch: fetchThrough(agent), requestTimeoutMs: 1_000 });
@@ -178,7 +140,7 @@ it('control: over HTTP/1.1, one connection cannot carry even one SSE client: its
 });
 
 it('WebSocket upgrades work on the same port, over the HTTP/1.1 that allowHTTP1 keeps', async () => {
-  const { wh, url, seen } = await startH2Server();
+  const { wh, url, seen } = await startH2();
   wh.onRequest('echo', (d) => d);
   /** `ws`, trusting the test certificate. */
   class TrustingWebSocket extends WebSocket {

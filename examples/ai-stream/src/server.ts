@@ -7,7 +7,7 @@
  * await ai.close();
  */
 import { createAiStream, type AiStreamOptions, type AiStreamStats } from './ai.js';
-import { clientBundle } from './bundle.js';
+import { clientBundle } from '@wirehop/example-kit';
 import { createWebApp } from './web.js';
 
 export interface AiStreamServerOptions extends AiStreamOptions {

@@ -6,7 +6,7 @@
  * console.log(chat.url); // http://127.0.0.1:54321/
  * await chat.close();
  */
-import { clientBundle } from './bundle.js';
+import { clientBundle } from '@wirehop/example-kit';
 import { createChat } from './chat.js';
 import { SimulatedNetwork, networkRoutes } from './network.js';
 import { createWebApp } from './web.js';

@@ -1,11 +1,11 @@
 /**
  * The browser build of @wirehop/client, made in memory when the server starts. Bundling from source
- * (the `@wirehop/source` condition) means the demo starts on a fresh checkout with no build step.
+ * (the `@wirehop/source` condition) means an example starts on a fresh checkout with no build step.
  */
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-// esbuild resolves `@wirehop/client` from here, i.e. through this example's own dependencies.
+// esbuild resolves `@wirehop/client` from here, through this package's own dependencies.
 const EXAMPLE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 let cached: Promise<string> | undefined;
