@@ -10,6 +10,7 @@ import {
   FrameCode,
   ReceiveWindow,
   SendWindow,
+  type SendWindowLimits,
   encodeFrame,
   encodeTail,
   encodeWithTail,
@@ -17,7 +18,7 @@ import {
   type ClientReliableFrame,
   type ErrorCode,
 } from '@wirehop/protocol';
-import type { ResolvedOptions } from './options.js';
+import type { ResolvedOptions, ServerLimits } from './options.js';
 import { assertNames, assertTailSize } from './outgoing.js';
 import type { Downstream } from './transports/transport.js';
 import type { Session, UserBase } from './types.js';
@@ -49,12 +50,24 @@ type State = 'open' | 'ending' | 'ended';
  */
 const MAX_PENDING_FRAMES = 10_000;
 
+/** One limits object per server for every session's replay window, not one per session. */
+const sharedLimits = new WeakMap<ServerLimits, SendWindowLimits>();
+function windowLimits(limits: ServerLimits): SendWindowLimits {
+  let shared = sharedLimits.get(limits);
+  if (!shared) sharedLimits.set(limits, (shared = { maxFrames: limits.replayBufferFrames, maxBytes: limits.replayBufferBytes }));
+  return shared;
+}
+
 /** Application error codes and messages in replyError are cut to these lengths (a message must stay small). */
 const MAX_CODE_LENGTH = 128;
 const MAX_ERROR_MESSAGE_LENGTH = 1024;
 
 export class ServerSession<U extends UserBase = UserBase> implements Session<U> {
-  readonly data: Record<string, unknown> = {};
+  /** Made on first use: most sessions never store anything, and idle sessions are what memory is spent on. */
+  private appData: Record<string, unknown> | undefined;
+  get data(): Record<string, unknown> {
+    return (this.appData ??= {});
+  }
   readonly channels = new Set<string>();
   /** Duplicate client frames dropped (replays, or the same frame over two transports). */
   duplicates = 0;
@@ -71,7 +84,8 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
 
   private readonly out: SendWindow<string>;
   private readonly inbound = new ReceiveWindow();
-  private queue: ClientReliableFrame[] = [];
+  /** Client frames waiting for a pending hook; made when the first frame arrives. */
+  private queue: ClientReliableFrame[] | undefined;
   private busy = false;
   private state: State = 'open';
   private downstream: Downstream | null = null;
@@ -88,8 +102,7 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
     private readonly host: SessionHost<U>,
     now: number,
   ) {
-    const { replayBufferFrames, replayBufferBytes } = host.options.limits;
-    this.out = new SendWindow({ maxFrames: replayBufferFrames, maxBytes: replayBufferBytes });
+    this.out = new SendWindow(windowLimits(host.options.limits));
     this.lastHeard = now;
     this.detachedAt = now;
   }
@@ -261,22 +274,24 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   /** A client reliable frame arrived: dedupe, order, queue for dispatch. */
   receive(frame: ClientReliableFrame): Arrival {
     if (this.state !== 'open') return 'closed';
-    if (this.queue.length >= MAX_PENDING_FRAMES && frame.seq > this.inbound.last) return 'overloaded';
+    const queue = (this.queue ??= []);
+    if (queue.length >= MAX_PENDING_FRAMES && frame.seq > this.inbound.last) return 'overloaded';
     const verdict = this.inbound.accept(frame.seq);
     if (verdict === 'duplicate') {
       this.duplicates++;
       return 'duplicate';
     }
     if (verdict === 'gap') return 'out_of_order';
-    this.queue.push(frame);
+    queue.push(frame);
     this.drain();
     return 'accepted';
   }
 
   /** Dispatches queued frames in order; a pending promise (authorize/publish hook) holds the rest back. */
   private drain(): void {
-    while (!this.busy && this.state === 'open' && this.queue.length > 0) {
-      const frame = this.queue.shift() as ClientReliableFrame;
+    const queue = this.queue;
+    while (queue && !this.busy && this.state === 'open' && queue.length > 0) {
+      const frame = queue.shift() as ClientReliableFrame;
       let pending: void | PromiseLike<void> = undefined;
       try {
         pending = this.host.dispatch(this, frame);
@@ -326,7 +341,7 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   end(code: ErrorCode, message: string): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
-    this.queue = [];
+    this.queue = undefined;
     const d = this.downstream;
     this.downstream = null;
     if (d?.open) {

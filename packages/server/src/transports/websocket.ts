@@ -19,6 +19,9 @@ import { waitForDrain, type Downstream } from './transport.js';
 /** Close code of a client that is done with its session (RFC 6455 normal closure). */
 const CLIENT_CLOSED = 1000;
 
+/** What `early` becomes once open: nothing is buffered any more, so every connection can share one. */
+const NOTHING_EARLY: ReadonlyArray<[RawData, boolean]> = Object.freeze([]);
+
 /** Most messages buffered while authenticate() runs (a client may pipeline frames after HELLO). */
 const MAX_EARLY_MESSAGES = 1024;
 
@@ -79,7 +82,7 @@ export class WsConnection<U extends UserBase> {
   readonly openedAt = Date.now();
   private phase: Phase = 'hello';
   private session: ServerSession<U> | null = null;
-  private early: Array<[RawData, boolean]> = [];
+  private early: ReadonlyArray<[RawData, boolean]> | Array<[RawData, boolean]> = [];
   private readonly downstream: WsDownstream;
 
   constructor(
@@ -127,7 +130,7 @@ export class WsConnection<U extends UserBase> {
         return this.onHello(data, isBinary);
       case 'opening':
         if (this.early.length >= MAX_EARLY_MESSAGES) return this.fail('out_of_order', 'too many frames before WELCOME');
-        this.early.push([data, isBinary]);
+        (this.early as Array<[RawData, boolean]>).push([data, isBinary]);
         return;
       case 'open':
         return this.onFrame(data, isBinary);
@@ -178,7 +181,7 @@ export class WsConnection<U extends UserBase> {
     this.phase = 'open';
     session.attach(this.downstream, result.ack, welcomeFrame(this.host.options, result), Date.now());
     const early = this.early;
-    this.early = [];
+    this.early = NOTHING_EARLY;
     for (const [data, isBinary] of early) this.onFrame(data, isBinary);
   }
 
@@ -195,7 +198,7 @@ export class WsConnection<U extends UserBase> {
 
   private wsOnClose(code: number): void {
     this.phase = 'closed';
-    this.early = [];
+    this.early = NOTHING_EARLY;
     const session = this.session;
     // 1000 from the client is a deliberate end (protocol.md §4), not a drop to resume from: end the
     // session now so presence and resources do not wait for the TTL. Only if this socket still
