@@ -263,7 +263,10 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       case 'welcome':
         return link === next ? (link.job ? adopt(link, f) : welcome(link, f)) : undefined;
       case 'bye':
-        return lost(link, new WirehopError(f.code, f.message, { ack: f.ack }));
+        // A server with no record of the session (restarted, or forgot it long ago) cannot know how
+        // far it got: its BYE says ack 0, which means "unknown", never "nothing was processed"
+        // (protocol.md §3). Read it so here, where the frame is read; a 404 answer has no ack either.
+        return lost(link, new WirehopError(f.code, f.message, f.code === 'session_unknown' ? undefined : { ack: f.ack }));
       case 'error':
         return lost(link, new WirehopError(f.code, f.message));
     }
@@ -487,9 +490,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
 
   /** The session is gone (protocol.md §3): report a gap, move everything into a new session. */
   function gap(error: WirehopError) {
-    // A server that does not know the session (it restarted, or forgot it long ago) cannot know how
-    // far it got: its BYE says ack 0, which must not be read as "nothing was processed".
-    const ack = error.code === 'session_unknown' ? undefined : error.detail?.ack;
+    const ack = error.detail?.ack;
     for (const ch of host.channels()) ch.reset();
     const { resent, lost } = sess.rebase(typeof ack === 'number' ? ack : undefined, host.channels());
     setState('reconnecting', error.code);

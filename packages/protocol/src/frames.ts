@@ -135,11 +135,3 @@ export type Frame = ClientFrame | ServerFrame;
 
 /** Name of a frame type, e.g. `'publish'`. */
 export type FrameType = Frame['type'];
-
-const RELIABLE_CLIENT = new Set<string>(['subscribe', 'unsubscribe', 'publish', 'send', 'request', 'presence']);
-const RELIABLE_SERVER = new Set<string>(['event', 'message', 'reply', 'replyError', 'join', 'leave']);
-
-/** True for frames that carry a sequence number and are acked, buffered and replayed. */
-export function isReliable(frame: Frame): frame is ClientReliableFrame | ServerReliableFrame {
-  return RELIABLE_CLIENT.has(frame.type) || RELIABLE_SERVER.has(frame.type);
-}
