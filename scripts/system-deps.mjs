@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The test suite starts real programs: nginx (reverse-proxy tests), openssl (certificates for the
-// HTTP/2 tests) and Debian's Chromium (browser tests; browsers are never downloaded). This makes
+// HTTP/2 tests), Debian's Chromium (browser tests; browsers are never downloaded) and redis-server
+// (multi-node tests: test/helpers/redis.ts runs private instances, never the system service). This makes
 // sure they are there: on a Debian machine as root it installs what is missing with apt-get,
 // anywhere else it says what to install and stops, rather than letting tests fail obscurely.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -11,6 +12,7 @@ const wanted = [
   ['nginx', has('nginx', '/usr/sbin/nginx')],
   ['openssl', has('openssl')],
   ['chromium', existsSync('/usr/bin/chromium')],
+  ['redis-server', has('redis-server', '/usr/bin/redis-server')],
 ];
 const missing = wanted.filter(([, present]) => !present).map(([name]) => name);
 if (missing.length === 0) process.exit(0);
@@ -25,3 +27,6 @@ console.log(`installing ${missing.join(', ')} with apt-get`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
 execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env });
+// Debian's redis-server package enables and starts a system-wide instance on port 6379 where an
+// init system runs. The tests never use it (each starts its own on an ephemeral port), so it is
+// not this script's business to stop it; in containers without an init system nothing starts.

@@ -101,7 +101,7 @@ it('10 SSE clients share one HTTP/2 connection, and events flow both ways on eve
   }
 
   // Down: server publications, and a message to each session.
-  for (let k = 0; k < 5; k++) expect(wh.publish('news', 'item', k)).toBe(N);
+  for (let k = 0; k < 5; k++) await wh.publish('news', 'item', k);
   const notices = clients.map((c) => nextEvent<[string, unknown]>((l) => c.on('message', l), { what: 'a notice' }));
   clients.forEach((c, i) => wh.session(c.sessionId!)!.send('notice', i));
   expect(await Promise.all(notices)).toEqual(range(N).map((i) => ['notice', i]));

@@ -63,7 +63,7 @@ export function createChat(): Wirehop<ChatUser> {
     const room = roomOfChannel(channel);
     if (room === undefined) return;
     seen.add(room);
-    if (seen.size > history.maxRooms) pruneEmpty(seen);
+    if (seen.size > history.maxRooms) void memberCounts(seen).then((counts) => pruneEmpty(seen, counts));
   });
 
   wh.onRequest('history', (data) => {
@@ -71,19 +71,27 @@ export function createChat(): Wirehop<ChatUser> {
     return history.recent(room);
   });
 
-  wh.onRequest('rooms', (): RoomSummary[] => {
+  wh.onRequest('rooms', async (): Promise<RoomSummary[]> => {
     for (const room of history.rooms()) seen.add(room);
-    pruneEmpty(seen);
+    const counts = await memberCounts(seen);
+    pruneEmpty(seen, counts);
     return [...seen]
-      .map((name) => ({ name, members: wh.presence(ROOM_PREFIX + name).length }))
+      .map((name) => ({ name, members: counts.get(name) ?? 0 }))
       .sort((a, b) => rank(a) - rank(b) || b.members - a.members || a.name.localeCompare(b.name));
   });
 
+  /** How many people are in each room (presence is per user, across every server node). */
+  async function memberCounts(rooms: Set<string>): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const room of rooms) counts.set(room, (await wh.presence(ROOM_PREFIX + room)).length);
+    return counts;
+  }
+
   /** Forgets rooms that have nobody in them and nothing to show (the lobby always stays). */
-  function pruneEmpty(rooms: Set<string>): void {
+  function pruneEmpty(rooms: Set<string>, counts: Map<string, number>): void {
     const withHistory = new Set(history.rooms());
     for (const room of rooms) {
-      if (room !== LOBBY && !withHistory.has(room) && wh.presence(ROOM_PREFIX + room).length === 0) {
+      if (room !== LOBBY && !withHistory.has(room) && counts.get(room) === 0) {
         rooms.delete(room);
       }
     }

@@ -101,8 +101,8 @@ describe('channel events', () => {
     const all: unknown[] = [];
     c.on('item', (d) => named.push(d));
     c.on('*', (e, d) => all.push([e, d]));
-    c.dispatch('item', 1);
-    c.dispatch('other', 2);
+    c.dispatch('item', 1, 1);
+    c.dispatch('other', 2, 1);
     expect(named).toEqual([1]);
     expect(all).toEqual([['item', 1], ['other', 2]]);
   });
@@ -114,7 +114,7 @@ describe('channel events', () => {
     c.onPresence('join', (m) => joins.push(m));
     c.on('join', (d) => events.push(d));
     c.presenceEvent('join', { id: 'ada' });
-    c.dispatch('join', 'event data');
+    c.dispatch('join', 'event data', 1);
     expect(joins).toEqual([{ id: 'ada' }]);
     expect(events).toEqual(['event data']);
   });
@@ -127,7 +127,7 @@ describe('channel events', () => {
       throw new Error('bug');
     });
     c.on('item', (d) => got.push(d));
-    c.dispatch('item', 1);
+    c.dispatch('item', 1, 1);
     expect(got).toEqual([1]);
     expect(h.reported[0]?.[1]).toContain('news');
   });

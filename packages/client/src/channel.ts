@@ -3,7 +3,7 @@
  * through the client's outbox; the session rebuilds subscriptions after a gap through
  * {@link Resubscriber}.
  */
-import { FrameCode, WirehopError, type Member } from '@wirehop/protocol';
+import { FrameCode, WirehopError, type GapFrame, type Member, type StreamPosition } from '@wirehop/protocol';
 import { createEmitter } from './emitter.js';
 import { promiseReply, type Reply } from './requests.js';
 import { checkName, item, type Resubscriber } from './session.js';
@@ -23,7 +23,9 @@ export interface ChannelHost {
 /** A Channel plus what the client and the session need from it (not part of the public type). */
 export interface ChannelCore extends Channel, Resubscriber {
   /** An event frame for this channel. */
-  dispatch(event: string, data: unknown): void;
+  dispatch(event: string, data: unknown, offset: number): void;
+  /** A GAP frame for this channel. */
+  gap(frame: GapFrame): void;
   /** A join or leave frame for this channel. */
   presenceEvent(kind: 'join' | 'leave', member: Member): void;
   /** The session ended: the server holds no subscription any more. */
@@ -34,6 +36,7 @@ export interface ChannelCore extends Channel, Resubscriber {
 // character, which no event name may contain (protocol.md §2), so they never collide.
 const ANY = '\0*';
 const PRESENCE = '\0';
+const GAP = '\0gap';
 
 /** The channel `name`; the client keeps one per name. */
 export function createChannel(name: string, host: ChannelHost): ChannelCore {
@@ -44,6 +47,8 @@ export function createChannel(name: string, host: ChannelHost): ChannelCore {
   /** Bumped by subscribe()/unsubscribe(): a refused subscribe only undoes `want` if nothing changed since. */
   let version = 0;
   let subscribing: Promise<{ presence: boolean }> | undefined;
+  /** Where this channel's stream was read up to: sent when re-subscribing in a new session, to recover what was missed. */
+  let position: StreamPosition | undefined;
   let unsubscribing: Promise<void> | undefined;
 
   /** The answer to a subscribe frame: updates the state and settles `carried` (user promises). */
@@ -52,7 +57,10 @@ export function createChannel(name: string, host: ChannelHost): ChannelCore {
     return {
       ok(data) {
         subscribed = true;
-        presence = (data as { presence?: unknown } | null)?.presence === true;
+        const d = data as { presence?: unknown; position?: StreamPosition } | null;
+        presence = d?.presence === true;
+        const p = d?.position;
+        if (p && (!position || position.epoch !== p.epoch || p.offset > position.offset)) position = p;
         for (const r of carried) r.ok({ presence });
       },
       fail(error) {
@@ -94,6 +102,7 @@ export function createChannel(name: string, host: ChannelHost): ChannelCore {
       const done = {
         ok() {
           subscribed = false;
+          position = undefined;
           reply.ok(undefined);
         },
         fail: reply.fail,
@@ -108,15 +117,29 @@ export function createChannel(name: string, host: ChannelHost): ChannelCore {
     presence() {
       return host.call<Member[]>(FrameCode.presence, [name], host.requestTimeoutMs);
     },
+    get position() {
+      return position;
+    },
+    history(options) {
+      return host.call(FrameCode.history, [name, options?.since ?? null, options?.limit ?? 100], host.requestTimeoutMs);
+    },
+    onGap(handler) {
+      return events.on(GAP, handler);
+    },
     on(event: string, handler: (...args: never[]) => unknown) {
       return events.on(event === '*' ? ANY : event, handler);
     },
     onPresence(kind, handler) {
       return events.on(PRESENCE + kind, handler);
     },
-    dispatch(event, data) {
+    dispatch(event, data, offset) {
+      if (position) position = { epoch: position.epoch, offset };
       events.emit(event, data);
       events.emit(ANY, event, data);
+    },
+    gap(f) {
+      position = f.position;
+      events.emit(GAP, { code: f.code, message: f.message, position: f.position });
     },
     presenceEvent(kind, member) {
       events.emit(PRESENCE + kind, member);
@@ -124,7 +147,7 @@ export function createChannel(name: string, host: ChannelHost): ChannelCore {
     reset() {
       subscribed = false;
     },
-    resubscribe: (carried) => item(FrameCode.subscribe, [name], subscribeReply(carried), name),
+    resubscribe: (carried) => item(FrameCode.subscribe, position ? [name, position] : [name], subscribeReply(carried), name),
   };
   return channel;
 }

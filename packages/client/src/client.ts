@@ -41,7 +41,9 @@ export function createClient<S extends Schema = Schema>(options: ClientOptions):
   function deliver(f: ServerReliableFrame) {
     switch (f.type) {
       case 'event':
-        return channels.get(f.channel)?.dispatch(f.event, f.data);
+        return channels.get(f.channel)?.dispatch(f.event, f.data, f.offset);
+      case 'gap':
+        return channels.get(f.channel)?.gap(f);
       case 'message':
         return events.emit('message', f.event, f.data);
       case 'reply':

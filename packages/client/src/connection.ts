@@ -44,6 +44,7 @@ import { createMeter } from './quality.js';
 import { promiseReply, type Reply } from './requests.js';
 import type { Session } from './session.js';
 import { createSwitcher, type Job } from './switcher.js';
+import { tabSlots } from './tab-slots.js';
 import { asWirehopError } from './transports/transport.js';
 import type { ClientOptions, ClientState, ClientStats, TransportName } from './types.js';
 
@@ -108,6 +109,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
           report: (error) => host.report(error, 'adaptive policy'),
         })
       : undefined;
+  const slots = tabSlots(base, options.sseTabSlots, fetchFn);
   /** A WebSocket attempt gets less time when SSE could take over. */
   const wsTimeoutMs = ad ? c.websocketTimeoutMs : connectTimeoutMs;
 
@@ -215,9 +217,28 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     opened: test,
   };
 
-  /** Starts `link`'s transport; it has `ms` to answer (WELCOME, or the socket opening for a test). */
+  /**
+   * Starts `link`'s transport; it has `ms` to answer (WELCOME, or the socket opening for a test).
+   * An SSE stream first takes a tab slot (tab-slots.ts); no timer runs while it waits for one.
+   */
   function open(link: Link, hello: HelloFrame | undefined, ms: number) {
-    openLink(link, { url: base, hello, headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, fetch: fetchFn, maxMessageBytes: sess.maxMessageBytes }, ms, hooks);
+    const go = () => openLink(link, { url: base, hello, headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, fetch: fetchFn, maxMessageBytes: sess.maxMessageBytes }, ms, hooks);
+    if (link.name !== 'sse' || !slots) return go();
+    void slots.take((error) => busy(link, error)).then((ok) => ok && link === next && go());
+  }
+
+  /**
+   * No tab slot free for `link`'s stream: a switch fails, and so does a connection attempt with
+   * transports left in its round (WebSocket needs no slot); the round's last one waits for a slot.
+   */
+  function busy(link: Link, error: WirehopError): boolean {
+    if (link !== next) return false; // dropped meanwhile
+    if (link.job || (ti + 1) % order.length !== roundStart) {
+      lost(link, error);
+      return false;
+    }
+    events.emit('error', error);
+    return true;
   }
 
   const arm = (link: Link, ms: number, what: string) => armLink(link, ms, what, lost);
@@ -360,6 +381,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     pingEvery = Math.min(options.heartbeatMs || Infinity, w.heartbeatMs || Infinity, ad ? c.sampleIntervalMs : Infinity);
     lastSeen = nextPing = Date.now(); // the first PING goes at once: an RTT sample right away
     meter.forget();
+    if (link.name !== 'sse') slots?.free();
     link.t!.send(sess.frames(w.ack));
     ackLater();
     setTransport(link.name, reason);
@@ -419,6 +441,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       // A switch candidate: the session stays where it was, if it still is anywhere.
       ad?.failed(link.name, Date.now());
       reject(link, error);
+      if (cur?.name !== 'sse') slots?.free();
       if (!cur || endsSession(error)) drop(error);
       // Acks were held for it, and its resume point may never have arrived: ack all again.
       else if (sess.in.last) ackAll(cur);
@@ -537,6 +560,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       stopTimers();
       clearTimeout(retryTimer);
       unwatch?.();
+      slots?.free();
       ad?.close();
       switcher.close(error);
       sess.close(error);

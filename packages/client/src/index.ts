@@ -11,6 +11,8 @@ export { defaultPolicy } from './policy.js';
 export type {
   AdaptiveOptions,
   Channel,
+  ChannelGap,
+  ChannelHistory,
   ChannelEvents,
   ClientOptions,
   ClientState,
@@ -31,4 +33,4 @@ export type {
   WebSocketLikeConstructor,
   WirehopClient,
 } from './types.js';
-export { WirehopError, ErrorCodes, type ErrorCode, type Json, type Member } from '@wirehop/protocol';
+export { WirehopError, ErrorCodes, type ErrorCode, type Json, type Member, type StreamPosition } from '@wirehop/protocol';

@@ -2,7 +2,7 @@
  * Public types of @wirehop/client: options, state, and the Schema helpers that type channels,
  * messages and requests from one declaration. Types only: nothing here exists at runtime.
  */
-import type { Json, Member, WirehopError } from '@wirehop/protocol';
+import type { Json, Member, StreamPosition, WirehopError } from '@wirehop/protocol';
 
 /** The two transports; `websocket` carries both directions, `sse` is SSE down + HTTP POST up. */
 export type TransportName = 'websocket' | 'sse';
@@ -116,6 +116,17 @@ export interface ClientOptions {
   ackDelayMs?: number;
   /** Client PING period, for RTT (and liveness on SSE); never above the server's. Default: WELCOME.heartbeatMs (with adaptive switching: `sampleIntervalMs`). */
   heartbeatMs?: number;
+  /**
+   * SSE streams one origin's browser tabs may hold open at once to this server over HTTP/1.1, where
+   * a browser has about 6 connections per host and each open stream holds one (the rest go to the
+   * POSTs). Tabs share the slots through Web Locks; a client that finds none free emits an 'error'
+   * with code `tab_limit` (client side) and tries WebSocket if it may, else waits until another tab
+   * gives one back, without timing out. Not needed over HTTP/2 or HTTP/3 (one connection carries
+   * every stream), which the client finds out from Resource Timing; cross-origin that needs the
+   * server's `Timing-Allow-Origin` (wirehop servers send it). Only in browser pages with Web Locks
+   * and Resource Timing. `0` or `Infinity` turns the slots off. Default 4.
+   */
+  sseTabSlots?: number;
   /**
    * Adaptive switching: measure the network and move the live session to SSE on a weak link (or
    * where WebSocket is blocked) and back to WebSocket on a strong one. On by default when
@@ -274,6 +285,40 @@ export interface Channel<E extends EventMap = EventMap> {
   onPresence(kind: 'join' | 'leave', handler: (member: Member) => void): () => void;
   /** Current members (needs a presence channel); times out after `requestTimeoutMs`. */
   presence(): Promise<Member[]>;
+  /**
+   * How far this channel's publications were delivered (undefined until subscribed). After a lost
+   * session the client re-subscribes from here, and the server sends what was missed from the
+   * channel's history — or a gap (see {@link onGap}) where history no longer holds it.
+   */
+  readonly position: StreamPosition | undefined;
+  /**
+   * Publications kept in the channel's history after `since` (the oldest held when absent), at
+   * most `limit` (default 100, at most 1000, and what fits in one frame: `more` says there is more).
+   * Needs a subscription (rejects `not_subscribed`).
+   */
+  history(options?: { since?: StreamPosition; limit?: number }): Promise<ChannelHistory>;
+  /**
+   * Publications on this channel were lost for good (history did not reach back far enough, or was
+   * lost): delivery continues after `position`. The application should reload its state.
+   */
+  onGap(handler: (gap: ChannelGap) => void): () => void;
+}
+
+/** What {@link Channel.onGap} reports. */
+export interface ChannelGap {
+  code: string;
+  message: string;
+  position: StreamPosition;
+}
+
+/** What {@link Channel.history} resolves with. */
+export interface ChannelHistory {
+  position: StreamPosition;
+  publications: Array<{ offset: number; event: string; data: unknown }>;
+  /** False if publications after `since` are no longer held. */
+  complete: boolean;
+  /** The page was cut (by `limit` or the frame size): ask again from the last offset. */
+  more: boolean;
 }
 
 /** What createClient returns. Listeners never break the client: what they throw becomes an 'error' event. */

@@ -27,10 +27,14 @@ const CLIENT_GOLDEN: Array<[string, Frame]> = [
   ['[22,7]', { type: 'pong', n: 7 }],
   ['[24,{"v":1,"auth":{"token":"t"}}]', { type: 'hello', v: 1, auth: { token: 't' } }],
   ['[24,{"v":1,"sid":"abc","token":"secret","ack":40}]', { type: 'hello', v: 1, sid: 'abc', token: 'secret', ack: 40 }],
+  ['[1,3,"room:lobby",{"epoch":"e1","offset":17}]', { type: 'subscribe', seq: 3, channel: 'room:lobby', since: { epoch: 'e1', offset: 17 } }],
+  ['[7,4,"room:lobby",null,50]', { type: 'history', seq: 4, channel: 'room:lobby', since: null, limit: 50 }],
+  ['[7,5,"room:lobby",{"epoch":"e1","offset":0},10]', { type: 'history', seq: 5, channel: 'room:lobby', since: { epoch: 'e1', offset: 0 }, limit: 10 }],
 ];
 
 const SERVER_GOLDEN: Array<[string, Frame]> = [
-  ['[10,7,"room:lobby","message",{"text":"hi"}]', { type: 'event', seq: 7, channel: 'room:lobby', event: 'message', data: { text: 'hi' } }],
+  ['[10,7,"room:lobby","message",{"text":"hi"},31]', { type: 'event', seq: 7, channel: 'room:lobby', event: 'message', data: { text: 'hi' }, offset: 31 }],
+  ['[16,12,"room:lobby","history_unavailable","gone",{"epoch":"e2","offset":40}]', { type: 'gap', seq: 12, channel: 'room:lobby', code: 'history_unavailable', message: 'gone', position: { epoch: 'e2', offset: 40 } }],
   ['[11,8,"notice","hello"]', { type: 'message', seq: 8, event: 'notice', data: 'hello' }],
   ['[12,8,2,null]', { type: 'reply', seq: 8, re: 2, data: null }],
   ['[13,9,5,"forbidden","not allowed"]', { type: 'replyError', seq: 9, re: 5, code: 'forbidden', message: 'not allowed' }],
@@ -61,10 +65,10 @@ describe('codec golden frames', () => {
   });
 
   it('builds a reliable frame from a shared tail exactly as encodeFrame does', () => {
-    const tail = encodeTail(['room:1', 'message', { text: 'a\nb "q"' }]);
+    const tail = encodeTail(['room:1', 'message', { text: 'a\nb "q"' }, 9]);
     for (const seq of [1, 42, 123456]) {
       expect(encodeWithTail(FrameCode.event, seq, tail)).toBe(
-        encodeFrame({ type: 'event', seq, channel: 'room:1', event: 'message', data: { text: 'a\nb "q"' } }),
+        encodeFrame({ type: 'event', seq, channel: 'room:1', event: 'message', data: { text: 'a\nb "q"' }, offset: 9 }),
       );
     }
   });

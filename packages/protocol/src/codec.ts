@@ -56,18 +56,20 @@ export function encodeWithTail(code: FrameCode, seq: number, tail: string): stri
  * WELCOME carry one object, `body`: the frame without its type.
  */
 const LAYOUT: Record<FrameType, readonly string[]> = {
-  subscribe: ['seq', 'channel'],
+  subscribe: ['seq', 'channel', 'since'],
   unsubscribe: ['seq', 'channel'],
   presence: ['seq', 'channel'],
+  history: ['seq', 'channel', 'since', 'limit'],
   publish: ['seq', 'channel', 'event', 'data'],
   send: ['seq', 'event', 'data'],
   request: ['seq', 'method', 'data'],
-  event: ['seq', 'channel', 'event', 'data'],
+  event: ['seq', 'channel', 'event', 'data', 'offset'],
   message: ['seq', 'event', 'data'],
   reply: ['seq', 're', 'data'],
   replyError: ['seq', 're', 'code', 'message'],
   join: ['seq', 'channel', 'member'],
   leave: ['seq', 'channel', 'member'],
+  gap: ['seq', 'channel', 'code', 'message', 'position'],
   ack: ['ack'],
   ping: ['n'],
   pong: ['n'],
@@ -77,11 +79,16 @@ const LAYOUT: Record<FrameType, readonly string[]> = {
   welcome: ['body'],
 };
 
+/** Frame types whose last field may be left out (absent means "none"); SUBSCRIBE's `since`. */
+const OPTIONAL_LAST: ReadonlySet<FrameType> = new Set(['subscribe']);
+
 /** Encodes any frame to its JSON text. Throws WirehopError('bad_frame') if data is not JSON. */
 export function encodeFrame(frame: Frame): string {
   const { type, ...body } = frame;
   const fields = body as Record<string, unknown>;
-  return stringify([FrameCode[type], ...LAYOUT[type].map((key) => (key === 'body' ? body : (fields[key] ?? null)))]);
+  let keys = LAYOUT[type];
+  if (OPTIONAL_LAST.has(type) && fields[keys[keys.length - 1]!] == null) keys = keys.slice(0, -1);
+  return stringify([FrameCode[type], ...keys.map((key) => (key === 'body' ? body : (fields[key] ?? null)))]);
 }
 
 // ---- decoding ------------------------------------------------------------------------------
@@ -92,6 +99,8 @@ const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSaf
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
+/** Epochs are short opaque strings; 64 characters leaves room for any broker's. */
+const isPosition = (v: unknown): boolean => isObject(v) && typeof v.epoch === 'string' && v.epoch.length <= 64 && isCount(v.offset);
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -122,6 +131,10 @@ const RULES: Record<string, Rule> = {
   message: STRING,
   member: [(v) => isObject(v) && typeof v.id === 'string', '{id: string, info?}'],
   data: [() => true, 'any JSON'],
+  offset: [isCount, 'a non-negative integer'],
+  limit: [isCount, 'a non-negative integer'],
+  position: [isPosition, '{epoch: string, offset: integer ≥ 0}'],
+  since: [(v) => v === null || isPosition(v), 'null or {epoch: string, offset: integer ≥ 0}'],
 };
 
 /** Frame type names by their code. */
@@ -144,7 +157,8 @@ function decodeFrame(text: string, side: Side, limits?: CodecLimits): Decoded<Fr
   if (!Array.isArray(value) || value.length === 0) return bad('frame must be a non-empty JSON array');
   const type = typeof value[0] === 'number' ? TYPES[value[0]] : undefined;
   if (!type || !side.types.includes(type)) return { ok: false, code: 'unknown_frame', message: `unknown frame type ${JSON.stringify(value[0])}` };
-  const keys = LAYOUT[type];
+  let keys = LAYOUT[type];
+  if (value.length === keys.length && OPTIONAL_LAST.has(type)) keys = keys.slice(0, -1);
   if (value.length !== keys.length + 1) return bad(`${type} frame must have ${keys.length + 1} elements, got ${value.length}`);
   if (keys[0] === 'body') {
     const built = side.body(value[1]);
@@ -155,7 +169,7 @@ function decodeFrame(text: string, side: Side, limits?: CodecLimits): Decoded<Fr
     const key = keys[i]!;
     const [check, expected] = RULES[key]!;
     if (!check(value[i + 1], limits)) return bad(`${type}: ${key} must be ${expected}`);
-    frame[key] = value[i + 1];
+    if (value[i + 1] !== null || key !== 'since' || type === 'history') frame[key] = value[i + 1];
   }
   return { ok: true, frame: frame as unknown as Frame };
 }
@@ -188,8 +202,8 @@ function checkWelcome(body: unknown): string | WelcomeFrame {
 }
 
 // Two tables, so that a client bundle carries no check of frames only servers receive (and back).
-const FROM_CLIENT: Side = { types: ['subscribe', 'unsubscribe', 'publish', 'send', 'request', 'presence', 'ack', 'ping', 'pong', 'hello'], body: checkHello };
-const FROM_SERVER: Side = { types: ['event', 'message', 'reply', 'replyError', 'join', 'leave', 'ack', 'ping', 'pong', 'error', 'welcome', 'bye'], body: checkWelcome };
+const FROM_CLIENT: Side = { types: ['subscribe', 'unsubscribe', 'publish', 'send', 'request', 'presence', 'history', 'ack', 'ping', 'pong', 'hello'], body: checkHello };
+const FROM_SERVER: Side = { types: ['event', 'message', 'reply', 'replyError', 'join', 'leave', 'gap', 'ack', 'ping', 'pong', 'error', 'welcome', 'bye'], body: checkWelcome };
 
 /** Decodes one frame a client sent. Never throws. */
 export function decodeClientFrame(text: string, limits?: CodecLimits): Decoded<ClientFrame> {

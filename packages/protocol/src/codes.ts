@@ -39,6 +39,8 @@ export const ErrorCodes = {
   server_closing: { status: 503, close: 4503, endsSession: true, meaning: 'The server is shutting down.' },
   superseded: { status: 409, close: 4001, endsSession: false, meaning: 'Another transport attached to this session; this one is no longer used.' },
   heartbeat_timeout: { status: 408, close: 4002, endsSession: false, meaning: 'Nothing was heard from the peer within heartbeatMs + heartbeatTimeoutMs.' },
+  broker_unavailable: { status: 503, close: 4503, endsSession: false, meaning: 'The broker connecting the server nodes (e.g. Redis) is unreachable; the operation was not carried out.' },
+  history_unavailable: { status: 410, close: 4410, endsSession: false, meaning: "A channel's publications could not be delivered: its history no longer holds them (a GAP frame)." },
   // application
   no_handler: { status: 404, close: 4404, endsSession: false, meaning: 'No request handler is registered for this method.' },
   handler_error: { status: 500, close: 4500, endsSession: false, meaning: 'The application handler threw; the message says what it chose to expose.' },

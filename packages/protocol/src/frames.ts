@@ -18,6 +18,7 @@ export const FrameCode = {
   send: 4,
   request: 5,
   presence: 6,
+  history: 7,
   // server → client, reliable (carry the server's sequence number)
   event: 10,
   message: 11,
@@ -25,6 +26,7 @@ export const FrameCode = {
   replyError: 13,
   join: 14,
   leave: 15,
+  gap: 16,
   // control, unsequenced, never replayed
   ack: 20,
   ping: 21,
@@ -40,6 +42,15 @@ export type FrameCode = (typeof FrameCode)[keyof typeof FrameCode];
 /** Any JSON value: what `data` may hold. `undefined` is sent as `null`. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/**
+ * A place in a channel's stream of publications: offsets count 1, 2, 3 … within an epoch, and
+ * `offset` is the last one delivered (0: none). A new epoch means the history before it is gone.
+ */
+export interface StreamPosition {
+  epoch: string;
+  offset: number;
+}
+
 /** A presence member: one user, however many sessions (tabs) it has in the channel. */
 export interface Member {
   id: string;
@@ -48,13 +59,16 @@ export interface Member {
 
 // ---- client → server, reliable -------------------------------------------------------------
 
-export interface SubscribeFrame { type: 'subscribe'; seq: number; channel: string }
+/** `since`: resume the channel after this position (publications missed meanwhile come first, or a GAP). */
+export interface SubscribeFrame { type: 'subscribe'; seq: number; channel: string; since?: StreamPosition }
 export interface UnsubscribeFrame { type: 'unsubscribe'; seq: number; channel: string }
 export interface PublishFrame { type: 'publish'; seq: number; channel: string; event: string; data: unknown }
 /** A fire-and-forget message to the server's handlers; delivered exactly once, never answered. */
 export interface SendFrame { type: 'send'; seq: number; event: string; data: unknown }
 export interface RequestFrame { type: 'request'; seq: number; method: string; data: unknown }
 export interface PresenceFrame { type: 'presence'; seq: number; channel: string }
+/** Publications kept in the channel's history after `since` (null: the oldest held), at most `limit`. */
+export interface HistoryFrame { type: 'history'; seq: number; channel: string; since: StreamPosition | null; limit: number }
 
 export type ClientReliableFrame =
   | SubscribeFrame
@@ -62,11 +76,13 @@ export type ClientReliableFrame =
   | PublishFrame
   | SendFrame
   | RequestFrame
-  | PresenceFrame;
+  | PresenceFrame
+  | HistoryFrame;
 
 // ---- server → client, reliable -------------------------------------------------------------
 
-export interface EventFrame { type: 'event'; seq: number; channel: string; event: string; data: unknown }
+/** `offset`: the publication's place in the channel's stream (see StreamPosition). */
+export interface EventFrame { type: 'event'; seq: number; channel: string; event: string; data: unknown; offset: number }
 export interface MessageFrame { type: 'message'; seq: number; event: string; data: unknown }
 /** Success answer to the client frame whose sequence number is `re`. */
 export interface ReplyFrame { type: 'reply'; seq: number; re: number; data: unknown }
@@ -75,7 +91,13 @@ export interface ReplyErrorFrame { type: 'replyError'; seq: number; re: number; 
 export interface JoinFrame { type: 'join'; seq: number; channel: string; member: Member }
 export interface LeaveFrame { type: 'leave'; seq: number; channel: string; member: Member }
 
-export type ServerReliableFrame = EventFrame | MessageFrame | ReplyFrame | ReplyErrorFrame | JoinFrame | LeaveFrame;
+/**
+ * Publications on `channel` up to `position` will never be delivered (history did not reach back
+ * far enough, or was lost); delivery continues after `position`.
+ */
+export interface GapFrame { type: 'gap'; seq: number; channel: string; code: string; message: string; position: StreamPosition }
+
+export type ServerReliableFrame = EventFrame | MessageFrame | ReplyFrame | ReplyErrorFrame | JoinFrame | LeaveFrame | GapFrame;
 
 // ---- control, both directions --------------------------------------------------------------
 

@@ -100,6 +100,18 @@ export class SendWindow<T> {
   }
 
   /**
+   * Refills an empty window with frames `acked + 1 …` and their sizes: a session that moved from
+   * another server process keeps its numbering and its unacked frames.
+   */
+  restore(acked: number, items: ReadonlyArray<readonly [T, number]>): void {
+    this.items = items.map(([item]) => item);
+    this.sizes = items.map(([, size]) => size);
+    this.head = 0;
+    this.first = acked + 1;
+    this.held = this.sizes.reduce((a, b) => a + b, 0);
+  }
+
+  /**
    * Empties the window and restarts numbering at 1, returning the unacked items in order: a
    * client that starts a new session re-enqueues what the old one never processed.
    */

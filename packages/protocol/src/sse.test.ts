@@ -28,7 +28,7 @@ describe('SSE serializer', () => {
 
 const FRAMES: ServerFrame[] = [
   { type: 'welcome', v: 1, sid: 's', resumed: true, ack: 0, heartbeatMs: 15000, heartbeatTimeoutMs: 10000, sessionTtlMs: 30000, maxMessageBytes: 65536 },
-  { type: 'event', seq: 1, channel: 'room:1', event: 'message', data: { text: 'multi\nline\r\ntext', emoji: '😀' } },
+  { type: 'event', seq: 1, channel: 'room:1', event: 'message', data: { text: 'multi\nline\r\ntext', emoji: '😀' }, offset: 1 },
   { type: 'message', seq: 2, event: 'notice', data: 'x'.repeat(3000) },
   { type: 'reply', seq: 3, re: 1, data: null },
   { type: 'bye', code: 'session_expired', message: 'gone', ack: 4 },

@@ -6,8 +6,10 @@
  * a replyError or an onError call, never a crash.
  */
 import { WirehopError, type ClientReliableFrame } from '@wirehop/protocol';
+import type { StreamPosition } from './broker.js';
 import type { ChannelRules } from './channels.js';
 import type { Hub } from './hub.js';
+import type { ServerLimits } from './options.js';
 import type { ServerSession } from './session.js';
 import type { ChannelConfig, Session, UserBase } from './types.js';
 
@@ -20,6 +22,9 @@ export interface DispatchContext<U extends UserBase> {
   requests: Map<string, RequestHandler<U>>;
   messages: Map<string, MessageHandler<U>>;
   emit(event: 'subscribe' | 'unsubscribe', session: ServerSession<U>, channel: string): void;
+  limits: ServerLimits;
+  /** Most publications one history request returns. */
+  historyLimit: number;
   onError(error: unknown, phase: string, session?: ServerSession<U>): void;
 }
 
@@ -49,7 +54,7 @@ export class Dispatcher<U extends UserBase> {
   dispatch(session: ServerSession<U>, frame: ClientReliableFrame): void | Promise<void> {
     switch (frame.type) {
       case 'subscribe':
-        return this.subscribe(session, frame.seq, frame.channel);
+        return this.subscribe(session, frame.seq, frame.channel, frame.since);
       case 'unsubscribe':
         return this.unsubscribe(session, frame.seq, frame.channel);
       case 'publish':
@@ -60,6 +65,8 @@ export class Dispatcher<U extends UserBase> {
         return this.request(session, frame.seq, frame.method, frame.data);
       case 'presence':
         return this.presence(session, frame.seq, frame.channel);
+      case 'history':
+        return this.history(session, frame.seq, frame.channel, frame.since ?? undefined, frame.limit);
     }
   }
 
@@ -70,10 +77,11 @@ export class Dispatcher<U extends UserBase> {
       return;
     }
     this.ctx.onError(error, phase, session);
-    session.replyError(re, fallbackCode, fallbackCode === 'handler_error' ? 'the handler failed' : 'not allowed');
+    const message = fallbackCode === 'handler_error' ? 'the handler failed' : fallbackCode === 'forbidden' ? 'not allowed' : 'the broker could not carry this out';
+    session.replyError(re, fallbackCode, message);
   }
 
-  private subscribe(session: ServerSession<U>, seq: number, channel: string): void | Promise<void> {
+  private subscribe(session: ServerSession<U>, seq: number, channel: string, since?: StreamPosition): void | Promise<void> {
     const config = this.ctx.rules.match(channel);
     if (!config) {
       session.replyError(seq, 'forbidden', `no channel rule matches ${JSON.stringify(channel)}`);
@@ -81,28 +89,42 @@ export class Dispatcher<U extends UserBase> {
     }
     const presence = config.presence === true;
     if (session.channels.has(channel)) {
-      session.reply(seq, { presence });
+      session.reply(seq, { presence, position: this.ctx.hub.position(channel) ?? null });
       return;
     }
     const authorize = config.authorize;
-    if (!authorize) return this.subscribed(session, seq, channel, presence);
+    if (!authorize) return this.subscribed(session, seq, channel, presence, since);
     return settle(
       () => authorize(session, channel),
       (allowed) => {
         if (!session.isOpen) return;
-        if (allowed === true) this.subscribed(session, seq, channel, presence);
-        else session.replyError(seq, 'forbidden', `not allowed to subscribe to ${JSON.stringify(channel)}`);
+        if (allowed === true) return this.subscribed(session, seq, channel, presence, since);
+        session.replyError(seq, 'forbidden', `not allowed to subscribe to ${JSON.stringify(channel)}`);
       },
       (error) => session.isOpen && this.replyWithError(session, seq, error, 'authorize'),
     );
   }
 
-  private subscribed(session: ServerSession<U>, seq: number, channel: string, presence: boolean): void {
-    const joined = this.ctx.hub.subscribe(session, channel, presence);
-    // The reply first, so the client knows the subscription before its first presence frame.
-    session.reply(seq, { presence });
-    if (joined) this.ctx.hub.announce('join', channel, joined);
-    this.ctx.emit('subscribe', session, channel);
+  /**
+   * Held in order (the promise holds back the session's later frames): a publish or unsubscribe
+   * right after must see the subscription, and recovered publications come before the reply.
+   */
+  private subscribed(session: ServerSession<U>, seq: number, channel: string, presence: boolean, since?: StreamPosition): Promise<void> {
+    const { hub } = this.ctx;
+    return hub.subscribe(session, channel, since).then(
+      (position) => {
+        if (!session.isOpen) return hub.unsubscribe(session, channel);
+        // The reply first, so the client knows the subscription before its first presence frame. The
+        // position is read now: publications queued since the subscribe resolved are in it.
+        session.reply(seq, { presence, position: hub.position(channel) ?? position });
+        if (presence) hub.join(session, channel).catch((error: unknown) => this.ctx.onError(error, 'presence', session));
+        this.ctx.emit('subscribe', session, channel);
+      },
+      (error: unknown) => {
+        hub.unsubscribe(session, channel);
+        if (session.isOpen) this.replyWithError(session, seq, error, 'subscribe', 'broker_unavailable');
+      },
+    );
   }
 
   private unsubscribe(session: ServerSession<U>, seq: number, channel: string): void {
@@ -111,9 +133,10 @@ export class Dispatcher<U extends UserBase> {
       session.reply(seq, null);
       return;
     }
-    const left = this.ctx.hub.unsubscribe(session, channel);
+    this.ctx.hub.unsubscribe(session, channel);
     session.reply(seq, null);
-    if (left) this.ctx.hub.announce('leave', channel, left);
+    if (this.ctx.rules.match(channel)?.presence === true)
+      this.ctx.hub.leave(session, channel).catch((error: unknown) => this.ctx.onError(error, 'presence', session));
     this.ctx.emit('unsubscribe', session, channel);
   }
 
@@ -139,15 +162,20 @@ export class Dispatcher<U extends UserBase> {
   }
 
   private fanOut(session: ServerSession<U>, seq: number, channel: string, event: string, data: unknown): void {
+    let stored: Promise<unknown>;
     try {
-      this.ctx.hub.publish(channel, event, data);
+      stored = this.ctx.hub.publish(channel, event, data);
     } catch (error) {
       // Oversize after a hook replaced the data, or data that is not JSON: the publisher is told.
       this.replyWithError(session, seq, error, 'publish');
       return;
     }
-    // After the fan-out, so a subscribed publisher has its own event before the reply.
-    session.reply(seq, null);
+    // Not held in order: publishes of one session reach the broker in order anyway. With the
+    // in-memory broker the event is already queued here, so a subscribed publisher gets it first.
+    stored.then(
+      () => session.isOpen && session.reply(seq, null),
+      (error: unknown) => session.isOpen && this.replyWithError(session, seq, error, 'publish', 'broker_unavailable'),
+    );
   }
 
   private message(session: ServerSession<U>, event: string, data: unknown): void {
@@ -195,10 +223,38 @@ export class Dispatcher<U extends UserBase> {
       session.replyError(seq, 'not_subscribed', `subscribe to ${JSON.stringify(channel)} to see its presence`);
       return;
     }
-    if (!this.ctx.hub.tracksPresence(channel)) {
+    if (this.ctx.rules.match(channel)?.presence !== true) {
       session.replyError(seq, 'forbidden', `presence is not enabled on ${JSON.stringify(channel)}`);
       return;
     }
-    this.replyResult(session, seq, this.ctx.hub.members(channel));
+    this.ctx.hub.members(channel).then(
+      (members) => session.isOpen && this.replyResult(session, seq, members),
+      (error: unknown) => session.isOpen && this.replyWithError(session, seq, error, 'presence', 'broker_unavailable'),
+    );
+  }
+
+  /** History for a subscribed session, cut to what fits in one frame (`more` says the page was cut). */
+  private history(session: ServerSession<U>, seq: number, channel: string, since: StreamPosition | undefined, limit: number): void {
+    if (!session.channels.has(channel)) {
+      session.replyError(seq, 'not_subscribed', `subscribe to ${JSON.stringify(channel)} to read its history`);
+      return;
+    }
+    const max = Math.min(limit, this.ctx.historyLimit);
+    this.ctx.hub.history(channel, since, max).then(
+      (page) => {
+        if (!session.isOpen) return;
+        const budget = this.ctx.limits.maxMessageBytes - 256;
+        let size = 0;
+        let count = 0;
+        for (const p of page.publications) {
+          size += JSON.stringify(p).length * 3 + 1;
+          if (size > budget) break;
+          count++;
+        }
+        const more = count < page.publications.length || page.publications.length === max;
+        this.replyResult(session, seq, { ...page, publications: page.publications.slice(0, count), more });
+      },
+      (error: unknown) => session.isOpen && this.replyWithError(session, seq, error, 'history', 'broker_unavailable'),
+    );
   }
 }

@@ -24,6 +24,8 @@ export interface HandshakeCore<U extends UserBase> {
   readonly closing: boolean;
   /** Registers a new session and tells 'session' listeners. */
   createSession(id: string, user: U): ServerSession<U>;
+  /** Brings a session another server process holds here, before a resume looks it up (nodes.ts). */
+  adopt(sid: string, token: string): Promise<void>;
   onError(error: unknown, phase: string, session?: ServerSession<U>): void;
 }
 
@@ -130,7 +132,10 @@ async function authenticateUser<U extends UserBase>(core: HandshakeCore<U>, id: 
 export async function handshake<U extends UserBase>(core: HandshakeCore<U>, hello: HelloFrame, ctx: Omit<AuthContext, 'auth'>): Promise<HandshakeResult<U>> {
   if (core.closing) return refuse('server_closing');
   if (hello.v !== PROTOCOL_VERSION) return refuse('unsupported_version', `protocol version ${hello.v} is not supported (this server speaks ${PROTOCOL_VERSION})`);
-  if (hello.sid !== undefined) return resume(core, hello.sid, hello.token ?? '', hello.ack ?? 0);
+  if (hello.sid !== undefined) {
+    await core.adopt(hello.sid, hello.token ?? '');
+    return resume(core, hello.sid, hello.token ?? '', hello.ack ?? 0);
+  }
   const id = core.registry.newId();
   const auth = await authenticateUser(core, id, { ...ctx, auth: hello.auth });
   if (!auth.ok) return auth;

@@ -18,17 +18,19 @@ import {
 } from '@wirehop/protocol';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { LineSplitter, readLines, readText } from './body.js';
+import { processBatch, type BatchAnswer } from './batch.js';
+import { readLines, readText } from './body.js';
 import { handshake, refuse, refusalBody, reopened, resume, welcomeFrame, type HandshakeCore, type Refusal } from './handshake.js';
 import { corsHeaders, preflightHeaders } from './origin.js';
 import { parseCookies } from './request-info.js';
 import type { ServerSession } from './session.js';
 import { SseDownstream, sseHeaders } from './transports/sse.js';
 import type { UserBase } from './types.js';
-import { applyClientFrame, type UpstreamOutcome } from './upstream.js';
 
 /** What the routes need of the server. */
 export interface HttpHost<U extends UserBase> extends HandshakeCore<U> {
+  /** Answers a POST /send or DELETE /session for a session another node holds; undefined if none does. */
+  forward(kind: 'send' | 'delete', sid: string, token: string, body?: string): Promise<BatchAnswer | undefined>;
   /** The Origin allow-list decision (a throwing policy function counts as "no"). */
   originAllowed(origin: string | undefined, host: string | undefined, request: () => Request): boolean;
 }
@@ -45,6 +47,17 @@ function fail(c: C, r: Pick<Refusal, 'code' | 'message' | 'ack' | 'status'>): Re
 
 function failCode(c: C, code: ErrorCode, message?: string, ack?: number): Response {
   return fail(c, refuse(code, message, ack));
+}
+
+/**
+ * CORS headers plus Timing-Allow-Origin for the same origin: a cross-origin page can then read the
+ * answer's HTTP version in Resource Timing, which tells the client it needs no tab slot (client
+ * tab-slots.ts).
+ */
+function timed(c: C): Record<string, string> {
+  const cors = c.get('cors');
+  const origin = cors['access-control-allow-origin'];
+  return origin ? { ...cors, 'timing-allow-origin': origin } : cors;
 }
 
 /** Routes that need Node's request/response objects answer this elsewhere. */
@@ -97,7 +110,7 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
   for (const path of paths)
     app.options(path, (c) => c.body(null, 204, preflightHeaders(host.options, c.req.header('origin'), c.req.header('access-control-request-headers'))));
 
-  app.get(Paths.ping, (c) => c.body(null, 204, c.get('cors')));
+  app.get(Paths.ping, (c) => c.body(null, 204, timed(c)));
 
   app.get(Paths.websocket, (c) => failCode(c, 'bad_request', 'GET /ws needs a WebSocket upgrade (is attach() wired to the HTTP server?)'));
 
@@ -124,20 +137,21 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
       ip: incoming.socket?.remoteAddress,
     }));
     if (!result.ok) return fail(c, result);
-    return c.body(welcomeFrame(host.options, result), 200, { ...c.get('cors'), 'content-type': 'application/json' });
+    return c.body(welcomeFrame(host.options, result), 200, { ...timed(c), 'content-type': 'application/json' });
   });
 
   // protocol.md §5: an SSE client that closes for good says so, since a dropped stream cannot tell
   // "gone" from "reconnecting". WebSocket clients close with 1000 instead.
-  app.delete(Paths.session, (c) => {
-    const session = sessionFromHeaders(c, host, 'DELETE /session');
+  app.delete(Paths.session, async (c) => {
+    let session = sessionFromHeaders(c, host, 'DELETE /session');
+    if (session instanceof Response && session.status === 404) session = (await forwarded(c, host, 'delete')) ?? session;
     // Ending a session that already ended is not an error: the client's intent is satisfied.
     if (session instanceof Response) return session.status === 410 ? c.body(null, 204, c.get('cors')) : session;
     session.end('client_closed', 'the client closed the session');
     return c.body(null, 204, c.get('cors'));
   });
 
-  app.get(Paths.sse, (c) => {
+  app.get(Paths.sse, async (c) => {
     const { incoming, outgoing } = c.env ?? {};
     if (!incoming || !outgoing) return notOnNode(c);
     const sid = c.req.header(WirehopHeaders.session);
@@ -146,6 +160,7 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
     const lastEventId = c.req.header(WirehopHeaders.lastEventId)?.trim() || '0';
     const ack = /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : NaN;
     if (Number.isNaN(ack)) return failCode(c, 'bad_request', 'Last-Event-ID must be a non-negative integer');
+    await host.adopt(sid, token);
     const result = reopened(host, resume(host, sid, token, ack));
     if (!result.ok) return fail(c, result);
     // The client may be gone already: then 'close' was emitted before we could listen for it.
@@ -165,7 +180,7 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
     const incoming = c.env?.incoming;
     if (!incoming) return notOnNode(c);
     const session = sessionFromHeaders(c, host, 'POST /send');
-    if (session instanceof Response) return session;
+    if (session instanceof Response) return session.status === 404 ? ((await forwarded(c, host, 'send', incoming)) ?? session) : session;
     const length = contentLength(c);
     if (length !== undefined && length > limits.maxBatchBytes)
       return failCode(c, 'body_too_large', `body exceeds maxBatchBytes (${limits.maxBatchBytes} bytes)`, session.processed);
@@ -178,39 +193,34 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
   return app;
 }
 
+/**
+ * A POST /send or DELETE /session for a session this node does not hold, answered by the node that
+ * does (no sticky sessions needed). Undefined when no live node holds it.
+ */
+async function forwarded<U extends UserBase>(c: C, host: HttpHost<U>, kind: 'send' | 'delete', incoming?: IncomingMessage | Http2ServerRequest): Promise<Response | undefined> {
+  const sid = c.req.header(WirehopHeaders.session) ?? '';
+  const token = c.req.header(WirehopHeaders.token) ?? '';
+  let body = '';
+  if (incoming) {
+    const text = await readText(incoming, host.options.limits.maxBatchBytes);
+    if (text === undefined) return failCode(c, 'bad_request', 'the request body was cut short');
+    if (typeof text !== 'string') return failCode(c, 'body_too_large', `body exceeds maxBatchBytes (${host.options.limits.maxBatchBytes} bytes)`);
+    body = text;
+  }
+  let answer: BatchAnswer | undefined;
+  try {
+    answer = await host.forward(kind, sid, token, body);
+  } catch (error) {
+    host.onError(error, 'forward');
+    return failCode(c, 'broker_unavailable', 'the server holding this session did not answer; retry');
+  }
+  if (!answer) return undefined;
+  if (answer.status === 204) return c.body(null, 204, c.get('cors'));
+  return c.body(answer.body, answer.status as 200, { ...c.get('cors'), 'content-type': answer.contentType });
+}
+
 /** Reads a POST /send body line by line into the session and answers ACK (+ PONGs), or the first error with the ack. */
 async function answerBatch<U extends UserBase>(c: C, host: HttpHost<U>, session: ServerSession<U>, incoming: IncomingMessage | Http2ServerRequest): Promise<Response> {
-  const { limits } = host.options;
-  const pongs: string[] = [];
-  let failure: Extract<UpstreamOutcome, { ok: false }> | undefined;
-  session.lastHeard = Date.now();
-  const splitter = new LineSplitter({ maxBodyBytes: limits.maxBatchBytes, maxLineBytes: limits.maxMessageBytes, maxLines: limits.maxBatchFrames }, (line) => {
-    const decoded = decodeClientFrame(line, limits);
-    const outcome: UpstreamOutcome = decoded.ok ? applyClientFrame(session, decoded.frame) : { ok: false, code: decoded.code, message: decoded.message };
-    if (!outcome.ok) {
-      failure = outcome;
-      return 'stop';
-    }
-    if (outcome.pong) pongs.push(outcome.pong);
-    return undefined;
-  });
-  session.beginBatch();
-  let ack: number;
-  let end: Awaited<ReturnType<typeof readLines>>;
-  try {
-    end = await readLines(incoming, splitter);
-  } finally {
-    ack = session.endBatch();
-  }
-  session.lastHeard = Date.now();
-  if (!session.isOpen) {
-    // The session ended while this body was processed (the application closed it, or overflow).
-    const found = host.registry.lookup(session.id, session.token);
-    return found.kind === 'ended' ? failCode(c, found.tombstone.code, found.tombstone.message, found.tombstone.ack) : failCode(c, 'session_unknown');
-  }
-  if (end.kind === 'error') return failCode(c, end.error.code, end.error.message, ack);
-  if (failure) return failCode(c, failure.code, failure.message, ack);
-  if (end.kind === 'aborted') return failCode(c, 'bad_request', 'the request body was cut short', ack);
-  const body = encodeBatch([encodeFrame({ type: 'ack', ack }), ...pongs]);
-  return c.body(body, 200, { ...c.get('cors'), 'content-type': NDJSON });
+  const answer = await processBatch(host, session, (splitter) => readLines(incoming, splitter));
+  return c.body(answer.body, answer.status as 200, { ...c.get('cors'), 'content-type': answer.contentType });
 }

@@ -1,6 +1,8 @@
 import { FrameCode, decodeServerFrame, encodeWithTail, type ServerFrame } from '@wirehop/protocol';
 import { describe, expect, it } from 'vitest';
+import type { HistoryLimits } from './broker.js';
 import { Hub, type Subscriber } from './hub.js';
+import { MemoryBroker } from './memory-broker.js';
 import { resolveOptions } from './options.js';
 
 /** A subscriber that numbers frames like a session and keeps them decoded. */
@@ -27,68 +29,120 @@ function subscriber(id: string, user = id, accept = true): Subscriber & { frames
 
 const limits = resolveOptions({ limits: { maxMessageBytes: 1024 } }).limits;
 
+async function makeHub(history: HistoryLimits = { size: 100, ttlMs: 60_000 }) {
+  const broker = new MemoryBroker();
+  const errors: unknown[] = [];
+  const hub = new Hub<ReturnType<typeof subscriber>>({ limits, broker, history: () => history, onError: (e) => errors.push(e) });
+  await broker.start({ ...hostOf(hub), request: async () => null, error: (e) => errors.push(e) });
+  return { hub, broker, errors };
+}
+
+function hostOf(hub: Hub<ReturnType<typeof subscriber>>) {
+  return {
+    publication: hub.publication.bind(hub),
+    presence: hub.presence.bind(hub),
+    reconnected: hub.reconnected.bind(hub),
+  };
+}
+
+const events = (s: { frames: ServerFrame[] }) => s.frames.filter((f) => f.type === 'event').map((f) => (f as { data: unknown }).data);
+
 describe('Hub', () => {
-  it('fans a publication out to subscribers only, encoding its tail once', () => {
-    const hub = new Hub(limits);
+  it('fans a publication out to subscribers only, with its offset, encoding its tail once', async () => {
+    const { hub } = await makeHub();
     const a = subscriber('a');
     const b = subscriber('b');
     const c = subscriber('c');
-    hub.subscribe(a, 'news', false);
-    hub.subscribe(b, 'news', false);
-    hub.subscribe(c, 'other', false);
-    expect(hub.publish('news', 'item', { n: 1 })).toBe(2);
-    expect(a.frames).toEqual([{ type: 'event', seq: 1, channel: 'news', event: 'item', data: { n: 1 } }]);
+    await hub.subscribe(a, 'news');
+    await hub.subscribe(b, 'news');
+    await hub.subscribe(c, 'other');
+    const pos = await hub.publish('news', 'item', { n: 1 });
+    expect(pos.offset).toBe(1);
+    expect(a.frames).toEqual([{ type: 'event', seq: 1, channel: 'news', event: 'item', data: { n: 1 }, offset: 1 }]);
     expect(b.frames).toEqual(a.frames);
     expect(c.frames).toEqual([]);
     expect(a.tails[0]).toBe(b.tails[0]); // the same string, not merely equal text
-    expect(hub.publish('nobody', 'item', 1)).toBe(0);
+    expect((await hub.publish('news', 'item', 2)).offset).toBe(2);
   });
 
-  it('counts only sessions that took the frame', () => {
-    const hub = new Hub(limits);
-    hub.subscribe(subscriber('a'), 'news', false);
-    hub.subscribe(subscriber('full', 'full', false), 'news', false);
-    expect(hub.publish('news', 'e', null)).toBe(1);
-  });
-
-  it('refuses invalid names, non-JSON data and oversize frames', () => {
-    const hub = new Hub(limits);
+  it('refuses invalid names, non-JSON data and oversize frames at once', async () => {
+    const { hub } = await makeHub();
     expect(() => hub.publish('', 'e', 1)).toThrow(expect.objectContaining({ code: 'bad_frame' }));
     expect(() => hub.publish('news', 'bad\nname', 1)).toThrow(expect.objectContaining({ code: 'bad_frame' }));
     expect(() => hub.publish('news', 'e', 10n)).toThrow(expect.objectContaining({ code: 'bad_frame' }));
     expect(() => hub.publish('news', 'e', 'x'.repeat(2000))).toThrow(expect.objectContaining({ code: 'message_too_large' }));
   });
 
-  it('tracks presence per user: join on the first session, leave after the last', () => {
-    const hub = new Hub(limits);
-    const watcher = subscriber('w', 'watcher');
-    hub.subscribe(watcher, 'room', true);
-    const tab1 = subscriber('t1', 'bob');
-    const tab2 = subscriber('t2', 'bob');
-    const joined = hub.subscribe(tab1, 'room', true);
-    expect(joined).toEqual({ id: 'bob', info: { name: 'BOB' } });
-    hub.announce('join', 'room', joined!);
-    expect(hub.subscribe(tab2, 'room', true)).toBeUndefined();
-    expect(hub.members('room').map((m) => m.id).sort()).toEqual(['bob', 'watcher']);
-    expect(hub.unsubscribe(tab1, 'room')).toBeUndefined();
-    expect(hub.members('room').map((m) => m.id).sort()).toEqual(['bob', 'watcher']);
-    expect(hub.unsubscribeAll(tab2)).toEqual(['room']);
-    expect(hub.members('room').map((m) => m.id)).toEqual(['watcher']);
-    expect(watcher.frames.map((f) => f.type)).toEqual(['join', 'leave']);
-    expect(watcher.frames[1]).toMatchObject({ channel: 'room', member: { id: 'bob' } });
-    expect(tab2.channels.size).toBe(0);
+  it('recovers a subscription from history: what was missed, then live, without overlap', async () => {
+    const { hub } = await makeHub();
+    const first = subscriber('first');
+    await hub.subscribe(first, 'news');
+    for (let i = 1; i <= 3; i++) await hub.publish('news', 'e', i);
+    const since = { epoch: (await hub.history('news', undefined, 1)).position.epoch, offset: 1 };
+    for (let i = 4; i <= 5; i++) await hub.publish('news', 'e', i); // published while "away"
+    const back = subscriber('back');
+    const pos = await hub.subscribe(back, 'news', since);
+    expect(pos.offset).toBe(5);
+    await hub.publish('news', 'e', 6);
+    expect(events(back)).toEqual([2, 3, 4, 5, 6]);
+    expect(back.frames.filter((f) => f.type === 'event').map((f) => (f as { offset: number }).offset)).toEqual([2, 3, 4, 5, 6]);
   });
 
-  it('sends presence only for presence channels, and forgets empty channels', () => {
-    const hub = new Hub(limits);
-    const a = subscriber('a');
-    expect(hub.subscribe(a, 'plain', false)).toBeUndefined();
-    expect(hub.tracksPresence('plain')).toBe(false);
-    expect(hub.members('plain')).toEqual([]);
-    hub.subscribe(a, 'room', true);
-    expect(hub.tracksPresence('room')).toBe(true);
-    hub.unsubscribe(a, 'room');
-    expect(hub.tracksPresence('room')).toBe(false);
-    expect(hub.subscriberCount('room')).toBe(0);
+  it('sends a GAP where history no longer reaches back, then continues live', async () => {
+    const { hub } = await makeHub({ size: 2, ttlMs: 60_000 });
+    const epoch = (await hub.history('news', undefined, 1)).position.epoch;
+    for (let i = 1; i <= 5; i++) await hub.publish('news', 'e', i); // history keeps 4 and 5
+    const s = subscriber('s');
+    await hub.subscribe(s, 'news', { epoch, offset: 1 });
+    await hub.publish('news', 'e', 6);
+    expect(s.frames[0]).toMatchObject({ type: 'gap', channel: 'news', code: 'history_unavailable', position: { epoch, offset: 3 } });
+    expect(events(s)).toEqual([4, 5, 6]);
+  });
+
+  it('sends a GAP for a position of another epoch', async () => {
+    const { hub } = await makeHub();
+    await hub.publish('news', 'e', 1);
+    const s = subscriber('s');
+    await hub.subscribe(s, 'news', { epoch: 'gone', offset: 7 });
+    expect(s.frames[0]).toMatchObject({ type: 'gap', code: 'history_unavailable' });
+    expect(events(s)).toEqual([1]); // the whole held history of the new epoch follows
+  });
+
+  it('tracks presence per user through the broker: join on the first session, leave after the last', async () => {
+    const { hub } = await makeHub();
+    const watcher = subscriber('w', 'watcher');
+    await hub.subscribe(watcher, 'room');
+    await hub.join(watcher, 'room');
+    const tab1 = subscriber('t1', 'bob');
+    const tab2 = subscriber('t2', 'bob');
+    await hub.subscribe(tab1, 'room');
+    await hub.join(tab1, 'room');
+    await hub.subscribe(tab2, 'room');
+    await hub.join(tab2, 'room');
+    expect((await hub.members('room')).map((m) => m.id).sort()).toEqual(['bob', 'watcher']);
+    hub.unsubscribe(tab1, 'room');
+    await hub.leave(tab1, 'room');
+    expect((await hub.members('room')).map((m) => m.id).sort()).toEqual(['bob', 'watcher']);
+    expect(hub.unsubscribeAll(tab2)).toEqual(['room']);
+    await hub.leave(tab2, 'room');
+    expect((await hub.members('room')).map((m) => m.id)).toEqual(['watcher']);
+    expect(watcher.frames.map((f) => f.type)).toEqual(['join', 'join', 'leave']);
+    expect(watcher.frames[2]).toMatchObject({ channel: 'room', member: { id: 'bob', info: { name: 'BOB' } } });
+    expect(tab2.channels.size).toBe(0);
+    expect(hub.subscriberCount('room')).toBe(1);
+  });
+
+  it('delivers publications handed over out of order or twice exactly once, in order', async () => {
+    const { hub, broker } = await makeHub();
+    const s = subscriber('s');
+    const { epoch } = await hub.subscribe(s, 'news');
+    // What a broker may do: a duplicate, then a later offset before an earlier one.
+    const payload = (n: number) => JSON.stringify(['e', n]);
+    hub.publication('news', epoch, 2, payload(2)); // ahead: held, and history is read for offset 1
+    hub.publication('news', epoch, 1, payload(1));
+    hub.publication('news', epoch, 1, payload(1));
+    hub.publication('news', epoch, 3, payload(3));
+    expect(events(s)).toEqual([1, 2, 3]);
+    expect((await broker.history('news', undefined, 10)).publications).toEqual([]); // nothing was really published
   });
 });

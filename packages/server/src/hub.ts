@@ -1,122 +1,259 @@
 /**
- * Channels: who is subscribed, publication fan-out, and presence per user. No transport here: a
- * subscriber is anything that can queue a reliable frame. A publication's tail is encoded once and
- * each session only prefixes its own sequence number (encodeTail / encodeWithTail).
+ * Channels on this node: which sessions follow which channel, publication through the broker,
+ * presence through the broker, and the recovery of a subscription from history. No transport
+ * here: a subscriber is anything that can queue a reliable frame. Ordering per channel is the
+ * feeds' job (channel-feed.ts); a publication's tail is encoded once per node and each session
+ * only prefixes its own sequence number.
  */
 import { FrameCode, encodeTail, type Member } from '@wirehop/protocol';
+import type { Broker, BrokerHost, HistoryLimits, StreamPosition } from './broker.js';
+import { ChannelFeed, eventTail, gapTail, type FeedSubscriber } from './channel-feed.js';
 import type { ServerLimits } from './options.js';
-import { assertNames, assertTailSize } from './outgoing.js';
+import { OFFSET_ALLOWANCE, assertNames, assertTailSize } from './outgoing.js';
 import type { UserBase } from './types.js';
 
 /** What the hub needs of a session. */
-export interface Subscriber {
+export interface Subscriber extends FeedSubscriber {
   readonly id: string;
   readonly user: UserBase;
   /** The hub keeps this in step with its own index. */
   readonly channels: Set<string>;
-  /** Queues a reliable frame; false if the session could not take it (ended or overflowing). */
-  pushTail(code: FrameCode, tail: string): boolean;
 }
 
-interface PresenceEntry {
-  member: Member;
-  /** Sessions of this user subscribed to the channel: presence is per user, not per tab. */
-  sessions: number;
+/** What the hub needs of the server around it. */
+export interface HubContext {
+  limits: ServerLimits;
+  broker: Broker;
+  /** The history limits of a channel (its rule's, or the server's default). */
+  history(channel: string): HistoryLimits;
+  onError(error: unknown, phase: string): void;
 }
 
-function memberOf(user: UserBase): Member {
+/** A publication read back from history, as applications see it. */
+export interface HistoryItem {
+  offset: number;
+  event: string;
+  data: unknown;
+}
+
+/** Publications read per history request while recovering a subscription. */
+const PAGE = 1000;
+
+export function memberOf(user: UserBase): Member {
   return user.info === undefined ? { id: user.id } : { id: user.id, info: user.info };
 }
 
-export class Hub<S extends Subscriber> {
-  private readonly subscribers = new Map<string, Set<S>>();
-  /** channel → user id → entry. A channel is here exactly while it tracks presence and has subscribers. */
-  private readonly presence = new Map<string, Map<string, PresenceEntry>>();
+export class Hub<S extends Subscriber> implements BrokerHost {
+  private readonly feeds = new Map<string, ChannelFeed<S>>();
+  /** Feeds whose broker subscription is on its way: subscribers wait for it. */
+  private readonly starting = new Map<ChannelFeed<S>, Promise<void>>();
 
-  constructor(private readonly limits: ServerLimits) {}
+  constructor(private readonly ctx: HubContext) {}
 
-  /** Subscribes; returns the member that joined if this is its user's first session here (presence channels). */
-  subscribe(session: S, channel: string, trackPresence: boolean): Member | undefined {
-    if (session.channels.has(channel)) return undefined;
-    let set = this.subscribers.get(channel);
-    if (!set) this.subscribers.set(channel, (set = new Set()));
-    set.add(session);
+  // ---- subscriptions -----------------------------------------------------------------------
+
+  /**
+   * Subscribes a session. Without `since` it gets every publication after the returned position.
+   * With `since` it first gets what history holds after it (or a GAP frame where it cannot), then
+   * live publications, without overlap; the returned position is where live delivery took over.
+   */
+  async subscribe(session: S, channel: string, since?: StreamPosition): Promise<StreamPosition> {
+    const feed = await this.follow(channel);
     session.channels.add(channel);
-    if (!trackPresence) return undefined;
-    let users = this.presence.get(channel);
-    if (!users) this.presence.set(channel, (users = new Map()));
-    const entry = users.get(session.user.id);
-    if (entry) {
-      entry.sessions++;
-      return undefined;
+    if (!since || (since.epoch === feed.epoch && since.offset === feed.last)) {
+      feed.subs.add(session);
+      return { epoch: feed.epoch, offset: feed.last };
     }
-    const member = memberOf(session.user);
-    users.set(session.user.id, { member, sessions: 1 });
-    return member;
+    const waiting: Array<[FrameCode, number, string]> = [];
+    feed.recovering.set(session, waiting);
+    let pos = await this.recover(session, channel, since, feed);
+    if (feed.recovering.get(session) !== waiting) return pos; // unsubscribed meanwhile
+    feed.recovering.delete(session);
+    // What the feed delivered during the history reads: only what history did not already give.
+    let overlap = true; // until a GAP repositions the stream, live events history gave are skipped
+    for (const [code, offset, tail] of waiting) {
+      if (code === FrameCode.gap) overlap = false;
+      else if (overlap && pos.epoch === feed.epoch && offset <= pos.offset) continue;
+      session.pushTail(code, tail);
+      pos = { epoch: feed.epoch, offset };
+    }
+    if (pos.epoch === feed.epoch && pos.offset > feed.last) {
+      // The session has more than this node's feed delivered yet (it moved from a node that was ahead).
+      feed.ahead.set(session, pos.offset);
+      return pos;
+    }
+    if (pos.epoch !== feed.epoch || pos.offset < feed.last) {
+      // The feed changed epoch, or jumped a hole, while history was read: say so rather than guess.
+      const to = { epoch: feed.epoch, offset: feed.last };
+      session.pushTail(FrameCode.gap, gapTail(channel, 'history_unavailable', 'the channel history changed while this subscription was recovered', to));
+      pos = to;
+    }
+    feed.subs.add(session);
+    return pos;
   }
 
-  /** Unsubscribes; returns the member that left if this was its user's last session here. */
-  unsubscribe(session: S, channel: string): Member | undefined {
-    if (!session.channels.delete(channel)) return undefined;
-    const set = this.subscribers.get(channel);
-    set?.delete(session);
-    if (set?.size === 0) this.subscribers.delete(channel);
-    const users = this.presence.get(channel);
-    const entry = users?.get(session.user.id);
-    if (!users || !entry) return undefined;
-    if (--entry.sessions > 0) return undefined;
-    users.delete(session.user.id);
-    if (users.size === 0) this.presence.delete(channel);
-    return entry.member;
+  /** Reads history after `since` into the session; a GAP where it cannot. Returns how far it got. */
+  private async recover(session: S, channel: string, since: StreamPosition, feed: ChannelFeed<S>): Promise<StreamPosition> {
+    const json = JSON.stringify(channel);
+    let pos = since;
+    try {
+      for (;;) {
+        const page = await this.ctx.broker.history(channel, pos, PAGE);
+        if (!page.complete) {
+          const first = page.publications[0]?.offset ?? page.position.offset + 1;
+          pos = { epoch: page.position.epoch, offset: first - 1 };
+          const why = since.epoch !== page.position.epoch ? 'the channel history was lost (new epoch)' : `publications after offset ${since.offset} are no longer in the history`;
+          session.pushTail(FrameCode.gap, gapTail(channel, 'history_unavailable', why, pos));
+        }
+        for (const p of page.publications) {
+          if (p.offset <= pos.offset) continue;
+          session.pushTail(FrameCode.event, eventTail(json, p.payload, p.offset));
+          pos = { epoch: pos.epoch, offset: p.offset };
+        }
+        if (page.publications.length < PAGE) return pos;
+      }
+    } catch (error) {
+      this.ctx.onError(error, 'history');
+      const to = { epoch: feed.epoch, offset: feed.last };
+      session.pushTail(FrameCode.gap, gapTail(channel, 'history_unavailable', `the history could not be read: ${(error as Error)?.message ?? error}`, to));
+      return to;
+    }
   }
 
-  /** Removes a session from every channel, announcing leaves; returns the channels it was in. */
+  /** Unsubscribes; idempotent. */
+  unsubscribe(session: S, channel: string): void {
+    if (!session.channels.delete(channel)) return;
+    const feed = this.feeds.get(channel);
+    if (!feed) return;
+    feed.subs.delete(session);
+    feed.recovering.delete(session);
+    feed.ahead.delete(session);
+    if (feed.empty) this.unfollow(feed);
+  }
+
+  /** Removes a session from every channel; returns the channels it was in. */
   unsubscribeAll(session: S): string[] {
     const channels = [...session.channels];
-    for (const channel of channels) {
-      const left = this.unsubscribe(session, channel);
-      if (left) this.announce('leave', channel, left);
-    }
+    for (const channel of channels) this.unsubscribe(session, channel);
     return channels;
   }
 
-  /**
-   * Queues an event for every subscriber. Returns how many sessions took it. Throws
-   * WirehopError for invalid names, non-JSON data or a frame over maxMessageBytes.
-   */
-  publish(channel: string, event: string, data: unknown): number {
-    assertNames(this.limits, event, channel);
-    const set = this.subscribers.get(channel);
-    const tail = encodeTail([channel, event, data ?? null]);
-    assertTailSize(this.limits, tail);
-    if (!set) return 0;
-    let queued = 0;
-    for (const session of set) if (session.pushTail(FrameCode.event, tail)) queued++;
-    return queued;
+  /** The position up to which `channel`'s publications were queued to its subscribers here. */
+  position(channel: string): StreamPosition | undefined {
+    const feed = this.feeds.get(channel);
+    return feed?.ready ? { epoch: feed.epoch, offset: feed.last } : undefined;
   }
 
-  /** JOIN or LEAVE to every subscriber of a presence channel. */
-  announce(kind: 'join' | 'leave', channel: string, member: Member): void {
-    const set = this.subscribers.get(channel);
-    if (!set) return;
+  /** The feed of `channel`, made and subscribed at the broker on first use. */
+  private async follow(channel: string): Promise<ChannelFeed<S>> {
+    let feed = this.feeds.get(channel);
+    if (!feed) {
+      const made = new ChannelFeed<S>(channel, { history: (c, s, l) => this.ctx.broker.history(c, s, l), onError: (e, p) => this.ctx.onError(e, p) });
+      this.feeds.set(channel, (feed = made));
+      this.starting.set(
+        made,
+        this.ctx.broker.subscribe(channel).then(
+          (position) => {
+            this.starting.delete(made);
+            made.start(position);
+          },
+          (error: unknown) => {
+            this.starting.delete(made);
+            if (this.feeds.get(channel) === made) this.feeds.delete(channel);
+            made.close();
+            throw error;
+          },
+        ),
+      );
+    }
+    const pending = this.starting.get(feed);
+    if (pending) await pending;
+    return feed;
+  }
+
+  private unfollow(feed: ChannelFeed<S>): void {
+    if (this.feeds.get(feed.channel) !== feed) return;
+    this.feeds.delete(feed.channel);
+    feed.close();
+    const pending = this.starting.get(feed) ?? Promise.resolve();
+    // After a pending subscribe settles, so the broker sees subscribe then unsubscribe.
+    pending.then(
+      () => (this.feeds.has(feed.channel) ? undefined : this.ctx.broker.unsubscribe(feed.channel)),
+      () => undefined,
+    ).catch((error: unknown) => this.ctx.onError(error, 'unsubscribe'));
+  }
+
+  // ---- publications ------------------------------------------------------------------------
+
+  /**
+   * Publishes through the broker. Throws WirehopError at once for invalid names, non-JSON data or a
+   * frame over maxMessageBytes; the promise rejects with `broker_unavailable` if the broker could
+   * not take it. With the in-memory broker, local subscribers have it queued before this returns.
+   */
+  publish(channel: string, event: string, data: unknown): Promise<StreamPosition> {
+    assertNames(this.ctx.limits, event, channel);
+    const payload = '[' + encodeTail([event, data ?? null]);
+    assertTailSize(this.ctx.limits, payload, channel.length * 6 + 3 + OFFSET_ALLOWANCE);
+    return this.ctx.broker.publish(channel, payload, this.ctx.history(channel));
+  }
+
+  /** Publications held in `channel`'s history after `since` (the oldest held when undefined). */
+  async history(channel: string, since: StreamPosition | undefined, limit: number): Promise<{ position: StreamPosition; complete: boolean; publications: HistoryItem[] }> {
+    const page = await this.ctx.broker.history(channel, since, limit);
+    const publications = page.publications.map((p) => {
+      const [event, data] = JSON.parse(p.payload) as [string, unknown];
+      return { offset: p.offset, event, data };
+    });
+    return { position: page.position, complete: page.complete, publications };
+  }
+
+  // ---- presence ----------------------------------------------------------------------------
+
+  /** The session's user joins `channel`'s presence (announced if it is the user's first session anywhere). */
+  join(session: S, channel: string): Promise<void> {
+    return this.ctx.broker.presenceAdd(channel, memberOf(session.user));
+  }
+
+  /** The session's user leaves `channel`'s presence (announced if it was the user's last session anywhere). */
+  leave(session: S, channel: string): Promise<void> {
+    return this.ctx.broker.presenceRemove(channel, memberOf(session.user));
+  }
+
+  members(channel: string): Promise<Member[]> {
+    return this.ctx.broker.members(channel);
+  }
+
+  /** Number of sessions on this node subscribed to a channel. */
+  subscriberCount(channel: string): number {
+    const feed = this.feeds.get(channel);
+    return feed ? feed.subs.size + feed.recovering.size + feed.ahead.size : 0;
+  }
+
+  // ---- BrokerHost --------------------------------------------------------------------------
+
+  publication(channel: string, epoch: string, offset: number, payload: string): void {
+    this.feeds.get(channel)?.offer(epoch, offset, payload);
+  }
+
+  presence(channel: string, kind: 'join' | 'leave', member: Member): void {
+    const feed = this.feeds.get(channel);
+    if (!feed) return;
     const tail = encodeTail([channel, member]);
     const code = kind === 'join' ? FrameCode.join : FrameCode.leave;
-    for (const session of set) session.pushTail(code, tail);
+    for (const s of feed.subs) s.pushTail(code, tail);
+    for (const s of feed.recovering.keys()) s.pushTail(code, tail);
+    for (const s of feed.ahead.keys()) s.pushTail(code, tail);
   }
 
-  /** True if the channel tracks presence (it has subscribers and its config says so). */
-  tracksPresence(channel: string): boolean {
-    return this.presence.has(channel);
+  reconnected(): void {
+    for (const feed of this.feeds.values()) feed.catchUp();
   }
 
-  /** Members present in a channel, one per user. */
-  members(channel: string): Member[] {
-    const users = this.presence.get(channel);
-    return users ? [...users.values()].map((entry) => entry.member) : [];
+  request(): Promise<never> {
+    return Promise.reject(new Error('the hub does not answer node requests'));
   }
 
-  /** Number of sessions subscribed to a channel. */
-  subscriberCount(channel: string): number {
-    return this.subscribers.get(channel)?.size ?? 0;
+  error(error: unknown): void {
+    this.ctx.onError(error, 'broker');
   }
 }

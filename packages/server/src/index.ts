@@ -8,10 +8,12 @@
  * await wirehop.listen({ port: 3000 }); // clients connect to http://host:3000/wirehop
  */
 export { createWirehop } from './wirehop.js';
-export { WirehopError, ErrorCodes, Defaults, type ErrorCode, type Json, type Member } from '@wirehop/protocol';
+export { WirehopError, ErrorCodes, Defaults, type ErrorCode, type Json, type Member, type StreamPosition } from '@wirehop/protocol';
 export type {
   AuthContext,
   ChannelConfig,
+  HistoryOptions,
+  HistoryResult,
   ListeningServer,
   ServerLimits,
   ServerOptions,
@@ -20,3 +22,5 @@ export type {
   UserBase,
   Wirehop,
 } from './types.js';
+export { MemoryBroker } from './memory-broker.js';
+export type { Broker, BrokerHost, BrokerPublication, HistoryLimits, HistoryPage } from './broker.js';

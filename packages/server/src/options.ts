@@ -4,6 +4,8 @@
  * misbehaving under load later.
  */
 import { Defaults } from '@wirehop/protocol';
+import type { Broker, HistoryLimits } from './broker.js';
+import { MemoryBroker } from './memory-broker.js';
 import type { AuthContext, ServerLimits, ServerOptions, Session, UserBase } from './types.js';
 
 export type { ServerLimits } from './types.js';
@@ -25,6 +27,8 @@ export interface ResolvedOptions<U extends UserBase = UserBase> {
   ackEvery: number;
   ackDelayMs: number;
   limits: ServerLimits;
+  broker: Broker;
+  history: HistoryLimits;
   onError: (error: unknown, where: { session?: Session<U>; phase: string }) => void;
 }
 
@@ -34,11 +38,13 @@ export const ServerDefaults = {
   tombstoneTtlMs: 300_000,
   maxTombstones: 10_000,
   cors: { credentials: true, maxAgeS: 600 },
+  /** Channel history kept for recovery and late joiners: publications per channel, and their age. */
+  history: { size: 1000, ttlMs: 300_000 },
 } as const;
 
 const TOP_KEYS = new Set([
   'path', 'authenticate', 'origins', 'cors', 'heartbeatMs', 'heartbeatTimeoutMs', 'sessionTtlMs', 'helloTimeoutMs',
-  'tombstoneTtlMs', 'maxTombstones', 'ackEvery', 'ackDelayMs', 'limits', 'onError',
+  'tombstoneTtlMs', 'maxTombstones', 'ackEvery', 'ackDelayMs', 'limits', 'onError', 'broker', 'history',
 ]);
 const LIMIT_KEYS = [
   'maxMessageBytes', 'maxBatchBytes', 'maxBatchFrames', 'replayBufferFrames', 'replayBufferBytes',
@@ -122,6 +128,25 @@ function optionalFunction<F>(name: string, value: unknown): F | undefined {
   return value as F | undefined;
 }
 
+/** `false` keeps no history (offsets still count); an object overrides the defaults it names. */
+export function resolveHistory(name: string, value: unknown, fallback: HistoryLimits): HistoryLimits {
+  if (value === undefined) return fallback;
+  if (value === false) return { size: 0, ttlMs: 0 };
+  if (typeof value !== 'object' || value === null) fail(`${name} must be false or { size?, ttlMs? }`);
+  const { size, ttlMs, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) fail(`unknown option ${name}.${unknown[0]} (known: size, ttlMs)`);
+  return { size: integer(`${name}.size`, size, fallback.size, 0), ttlMs: integer(`${name}.ttlMs`, ttlMs, fallback.ttlMs, 0, MAX_TIMER_MS) };
+}
+
+function resolveBroker(value: unknown): Broker {
+  if (value === undefined) return new MemoryBroker();
+  const b = value as Partial<Broker>;
+  if (typeof value !== 'object' || value === null || typeof b.publish !== 'function' || typeof b.subscribe !== 'function' || typeof b.start !== 'function')
+    fail('options.broker must be a Broker (e.g. createRedisBroker() from @wirehop/redis)');
+  return value as Broker;
+}
+
 const defaultOnError = (error: unknown, where: { phase: string }) => console.error(`[wirehop] ${where.phase}:`, error);
 
 /**
@@ -146,6 +171,8 @@ export function resolveOptions<U extends UserBase>(options: ServerOptions<U> = {
     ackEvery: integer('ackEvery', o.ackEvery, Defaults.ackEvery, 1),
     ackDelayMs: integer('ackDelayMs', o.ackDelayMs, Defaults.ackDelayMs, 0, MAX_TIMER_MS),
     limits: resolveLimits(o.limits),
+    broker: resolveBroker(o.broker),
+    history: resolveHistory('options.history', o.history, ServerDefaults.history),
     onError: optionalFunction<ResolvedOptions<U>['onError']>('onError', o.onError) ?? defaultOnError,
   };
 }

@@ -19,16 +19,19 @@ const PREFIX_ALLOWANCE = 20;
 export function assertNames(limits: ServerLimits, event: string, channel?: string): void {
   const frame = channel === undefined
     ? encodeFrame({ type: 'message', seq: 1, event, data: null })
-    : encodeFrame({ type: 'event', seq: 1, channel, event, data: null });
+    : encodeFrame({ type: 'event', seq: 1, channel, event, data: null, offset: 0 });
   const decoded = decodeServerFrame(frame, limits);
   if (!decoded.ok) throw new WirehopError('bad_frame', `invalid ${channel === undefined ? 'event name' : 'channel or event name'}: ${decoded.message}`);
 }
 
-/** Throws WirehopError('message_too_large') if a frame with this tail could exceed maxMessageBytes. */
-export function assertTailSize(limits: ServerLimits, tail: string): void {
+/** An event's offset, added by the channel feed after the checks: ',' and up to 16 digits. */
+export const OFFSET_ALLOWANCE = 17;
+
+/** Throws WirehopError('message_too_large') if a frame with this tail (plus `extra` bytes) could exceed maxMessageBytes. */
+export function assertTailSize(limits: ServerLimits, tail: string, extra = 0): void {
   // Cheap bound first: a UTF-8 byte is at most 3 per UTF-16 unit.
-  if (tail.length * 3 + PREFIX_ALLOWANCE <= limits.maxMessageBytes) return;
-  const bytes = utf8Length(tail) + PREFIX_ALLOWANCE;
+  if (tail.length * 3 + PREFIX_ALLOWANCE + extra <= limits.maxMessageBytes) return;
+  const bytes = utf8Length(tail) + PREFIX_ALLOWANCE + extra;
   if (bytes > limits.maxMessageBytes)
     throw new WirehopError('message_too_large', `frame of about ${bytes} bytes exceeds maxMessageBytes (${limits.maxMessageBytes})`, { limit: limits.maxMessageBytes });
 }

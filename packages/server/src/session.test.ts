@@ -54,7 +54,7 @@ function makeSession(options: ServerOptions = {}, dispatch?: SessionHost<UserBas
 }
 
 const welcome = '[25,{"v":1,"sid":"sid","resumed":false,"ack":0,"heartbeatMs":1,"heartbeatTimeoutMs":1,"sessionTtlMs":1,"maxMessageBytes":10}]';
-const publish = (session: ServerSession, n: number) => session.pushTail(FrameCode.event, encodeTail(['news', 'e', n]));
+const publish = (session: ServerSession, n: number) => session.pushTail(FrameCode.event, encodeTail(['news', 'e', n, n]));
 
 describe('ServerSession outbound', () => {
   it('writes WELCOME, replays after the ack, then streams live, with SSE ids', () => {

@@ -43,6 +43,19 @@ export type ResumeCheck = 'ok' | 'bad_ack' | 'replay_unavailable';
 
 type State = 'open' | 'ending' | 'ended';
 
+/** What moves with a session to another server process (nodes.ts). JSON all through. */
+export interface SessionState {
+  id: string;
+  token: string;
+  user: UserBase;
+  data?: Record<string, unknown>;
+  /** Last client sequence number processed. */
+  processed: number;
+  /** Last server sequence number the client acked; `frames` are the ones after it. */
+  acked: number;
+  frames: string[];
+}
+
 /**
  * Client frames accepted but not yet dispatched (while an authorize/publish hook is pending). A
  * well-behaved client never has more than its outbox (Defaults.maxQueue) in flight; beyond this the
@@ -94,6 +107,10 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   private waitingForDrain = false;
   /** >0 while a POST body is processed: its answer carries the ack, so none is scheduled meanwhile. */
   private batches = 0;
+  /** Set once the session moved to another node: frames queued here later (late replies) go there. */
+  private forward: ((code: FrameCode, tail: string) => void) | undefined;
+  /** Waiting for a pending hook to settle (see idle()). */
+  private idleWaiters: Array<() => void> | undefined;
 
   constructor(
     readonly id: string,
@@ -145,7 +162,11 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
    * a microtask, so a fan-out loop that caused it is not re-entered.
    */
   pushTail(code: FrameCode, tail: string): boolean {
-    if (this.state !== 'open') return false;
+    if (this.state !== 'open') {
+      if (!this.forward) return false;
+      this.forward(code, tail);
+      return true;
+    }
     const text = encodeWithTail(code, this.out.nextSeq, tail);
     if (this.out.push(text, text.length) === 0) {
       this.state = 'ending';
@@ -302,6 +323,9 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
         this.busy = true;
         const done = () => {
           this.busy = false;
+          const waiters = this.idleWaiters;
+          this.idleWaiters = undefined;
+          if (waiters) for (const w of waiters) w();
           this.processedUpTo(frame.seq);
           this.drain();
         };
@@ -330,6 +354,56 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   endBatch(): number {
     this.batches--;
     return this.takeAck();
+  }
+
+  // ---- moving to another node --------------------------------------------------------------
+
+  /** Resolves once no hook holds frames back: nothing half-dispatched, so the state can move. */
+  idle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
+  }
+
+  /** True while a hook holds frames back. */
+  get holding(): boolean {
+    return this.busy;
+  }
+
+  exportState(): SessionState {
+    const frames: string[] = [];
+    for (const [, text] of this.out.after(this.out.acked)) frames.push(text);
+    const state: SessionState = { id: this.id, token: this.token, user: this.user, processed: this.processed, acked: this.out.acked, frames };
+    if (this.appData) state.data = this.appData;
+    return state;
+  }
+
+  /**
+   * The session now lives on another node: no BYE (it is not over), the downstream is closed as
+   * superseded, frames queued here from now on (a request handler answering late) go to `forward`.
+   */
+  moveOut(forward: (code: FrameCode, tail: string) => void): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.queue = undefined;
+    this.forward = forward;
+    const d = this.downstream;
+    this.downstream = null;
+    if (d?.open) {
+      d.write(encodeFrame({ type: 'error', code: 'superseded', message: 'the session moved to another server' }), this.written);
+      d.close(ErrorCodes.superseded.close, ErrorCodes.superseded.meaning);
+    }
+  }
+
+  /** A session that moved here from another node, as it was there. */
+  static fromState<U extends UserBase>(state: SessionState, host: SessionHost<U>, now: number): ServerSession<U> {
+    const session = new ServerSession<U>(state.id, state.token, state.user as U, host, now);
+    session.out.restore(state.acked, state.frames.map((text) => [text, text.length] as const));
+    session.inbound.last = state.processed;
+    session.inbound.acked = state.processed;
+    session.processed = state.processed;
+    session.ackSent = state.processed;
+    if (state.data) session.appData = state.data;
+    return session;
   }
 
   // ---- end ---------------------------------------------------------------------------------

@@ -78,6 +78,11 @@ export class SessionRegistry<S extends { readonly id: string; readonly token: st
     return { kind: 'unknown' };
   }
 
+  /** Forgets a live session that moved to another node: it did not end, so no tombstone. */
+  forget(session: S): void {
+    if (this.live.get(session.id) === session) this.live.delete(session.id);
+  }
+
   /** Forgets a live session and remembers how it ended. */
   end(session: S, code: ErrorCode, message: string, ack: number, now: number): void {
     this.live.delete(session.id);

@@ -151,9 +151,10 @@ describe('WebSocket', () => {
     expect(wh.session(welcome.sid)?.transport).toBe('websocket');
 
     raw.send('[1,1,"news"]');
-    expect(await raw.next('reply')).toEqual({ type: 'reply', seq: 1, re: 1, data: { presence: false } });
-    expect(wh.publish('news', 'item', { n: 1 })).toBe(1);
-    expect(await raw.next('event')).toEqual({ type: 'event', seq: 2, channel: 'news', event: 'item', data: { n: 1 } });
+    const reply = await raw.next('reply');
+    expect(reply).toMatchObject({ type: 'reply', seq: 1, re: 1, data: { presence: false, position: { offset: 0 } } });
+    expect(await wh.publish('news', 'item', { n: 1 })).toEqual({ epoch: (reply as { data: { position: { epoch: string } } }).data.position.epoch, offset: 1 });
+    expect(await raw.next('event')).toEqual({ type: 'event', seq: 2, channel: 'news', event: 'item', data: { n: 1 }, offset: 1 });
 
     raw.send('[3,2,"news","said",{"text":"hi"}]');
     expect(await raw.next('event')).toMatchObject({ seq: 3, event: 'said', data: { text: 'hi' } });

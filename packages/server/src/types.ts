@@ -5,7 +5,8 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Http2SecureServer, Http2Server } from 'node:http2';
-import type { Json, Member } from '@wirehop/protocol';
+import type { Json, Member, StreamPosition } from '@wirehop/protocol';
+import type { Broker } from './broker.js';
 import type { Hono } from 'hono';
 
 /** What every user object has. `info` is what presence shows for this user. */
@@ -43,6 +44,29 @@ export interface ChannelConfig<U extends UserBase> {
       ) => boolean | { data: unknown } | Promise<boolean | { data: unknown }>);
   /** Track presence (join/leave per user) for channels matching this pattern. Default false. */
   presence?: boolean;
+  /**
+   * History kept for these channels (recovery after a lost session or node, and `history()`):
+   * overrides the server's `history` option. `false` keeps none: a lost session then gets a gap.
+   */
+  history?: false | HistoryOptions;
+}
+
+/** How much of a channel's publications to keep. */
+export interface HistoryOptions {
+  /** Most publications kept per channel. Default 1000. */
+  size?: number;
+  /** Oldest publication kept, in ms (refreshed by each publish with Redis). Default 300_000 (5 minutes). */
+  ttlMs?: number;
+}
+
+/** What {@link Wirehop.history} returns. */
+export interface HistoryResult {
+  /** The channel's position when the history was read. */
+  position: StreamPosition;
+  /** Publications after `since`, oldest first. */
+  publications: Array<{ offset: number; event: string; data: unknown }>;
+  /** False if publications after `since` are no longer held (older than the history keeps, or another epoch). */
+  complete: boolean;
 }
 
 /** Options of {@link createWirehop}. Every number is validated at construction. */
@@ -106,6 +130,13 @@ export interface ServerOptions<U extends UserBase = UserBase> {
   ackDelayMs?: number;
   /** Size limits; each defaults to the same-named entry of Defaults. */
   limits?: Partial<ServerLimits>;
+  /**
+   * What connects this process to other wirehop processes. Default: a new in-memory broker (one
+   * process). Use @wirehop/redis to run several processes behind a load balancer.
+   */
+  broker?: Broker;
+  /** Channel history for every channel whose rule does not say otherwise. Default { size: 1000, ttlMs: 300_000 }. */
+  history?: false | HistoryOptions;
   /** User-callback errors and transport errors end here. Default: console.error. Never rethrown. */
   onError?: (error: unknown, where: { session?: Session<U>; phase: string }) => void;
 }
@@ -158,9 +189,21 @@ export interface Wirehop<U extends UserBase = UserBase> {
   on(event: 'session', listener: (session: Session<U>) => void): this;
   on(event: 'close', listener: (session: Session<U>, reason: { code: string; message: string }) => void): this;
   on(event: 'subscribe' | 'unsubscribe', listener: (session: Session<U>, channel: string) => void): this;
-  /** Fan-out to every subscriber of the channel on every transport. Returns the number of sessions it was queued for. */
-  publish(channel: string, event: string, data?: unknown): number;
-  presence(channel: string): Member[];
+  /**
+   * Publishes to every subscriber of the channel, on every transport and every node. Resolves with
+   * the publication's position once the broker stored it (with the in-memory broker, local
+   * subscribers have it queued before this returns). Throws WirehopError at once for an invalid
+   * name, non-JSON data or a frame over maxMessageBytes; rejects with `broker_unavailable` when the
+   * broker cannot take it — then nothing was published. A rejection is also reported to `onError`,
+   * so a publish nobody awaits never fails silently.
+   */
+  publish(channel: string, event: string, data?: unknown): Promise<StreamPosition>;
+  /** Members present in a channel, one per user, across every node. */
+  presence(channel: string): Promise<Member[]>;
+  /** Publications held in the channel's history after `since` (the oldest held when absent), at most `limit` (default 100). */
+  history(channel: string, options?: { since?: StreamPosition; limit?: number }): Promise<HistoryResult>;
+  /** Resolves once the broker is connected; `listen()` waits for it too. Rejects if it could not start. */
+  ready(): Promise<void>;
   session(id: string): Session<U> | undefined;
   readonly sessionCount: number;
   /** BYE server_closing to every session, closes transports and timers. */

@@ -4,24 +4,30 @@
  * lives in the pieces; this file is glue.
  */
 import type { Server as HttpServer } from 'node:http';
-import { ErrorCodes, Paths, encodeFrame, type ClientReliableFrame, type ErrorCode, type Member } from '@wirehop/protocol';
+import { ErrorCodes, Paths, encodeFrame, type ClientReliableFrame, type ErrorCode, type Json, type Member, type StreamPosition } from '@wirehop/protocol';
 import type { Hono } from 'hono';
 import type { WebSocketServer } from 'ws';
 import { ChannelRules } from './channels.js';
 import { Dispatcher, type MessageHandler, type RequestHandler } from './dispatch.js';
 import { createRoutes, type HttpHost } from './http.js';
+import type { BrokerHost, HistoryLimits } from './broker.js';
 import { Hub } from './hub.js';
+import { MemoryBroker } from './memory-broker.js';
+import { NodeSessions } from './nodes.js';
 import { createWebSocketServer, joinPath, listen, upgradeListener, type ListenHost, type UpgradeHost } from './node.js';
-import { resolveOptions, type ResolvedOptions } from './options.js';
+import { resolveHistory, resolveOptions, type ResolvedOptions } from './options.js';
 import { originAllowed } from './origin.js';
-import { ServerSession, type SessionHost } from './session.js';
+import { ServerSession, type SessionHost, type SessionState } from './session.js';
 import { SessionRegistry } from './sessions.js';
 import { AckScheduler, Sweeper, sessionDue, sweepInterval } from './timers.js';
 import type { WsConnection } from './transports/websocket.js';
-import type { ChannelConfig, ListeningServer, ServerOptions, Session, UpgradableServer, UserBase, Wirehop } from './types.js';
+import type { ChannelConfig, HistoryResult, ListeningServer, ServerOptions, Session, UpgradableServer, UserBase, Wirehop } from './types.js';
 
 /** How long close() lets WebSocket closing handshakes finish before destroying the sockets. */
 const CLOSE_GRACE_MS = 1000;
+/** Default and largest `limit` of a history read. */
+const HISTORY_DEFAULT_LIMIT = 100;
+const HISTORY_MAX_LIMIT = 1000;
 
 type Listener = (...args: never[]) => void;
 const EVENTS = new Set(['session', 'close', 'subscribe', 'unsubscribe']);
@@ -47,7 +53,8 @@ class WirehopServer<U extends UserBase>
   readonly registry: SessionRegistry<ServerSession<U>>;
   closing = false;
 
-  private readonly hub: Hub<ServerSession<U>>;
+  readonly hub: Hub<ServerSession<U>>;
+  private readonly nodes: NodeSessions<U>;
   private readonly rules = new ChannelRules<U>();
   private readonly requests = new Map<string, RequestHandler<U>>();
   private readonly messages = new Map<string, MessageHandler<U>>();
@@ -60,14 +67,31 @@ class WirehopServer<U extends UserBase>
   private wss: WebSocketServer | undefined;
   private closed: Promise<void> | undefined;
   private connectionsGone: (() => void) | undefined;
+  private readonly started: Promise<void>;
+  /** History limits by channel rule: resolved once per rule, not per publish. */
+  private readonly historyByRule = new WeakMap<ChannelConfig<U>, HistoryLimits>();
 
   constructor(options?: ServerOptions<U>) {
     this.options = resolveOptions(options);
     this.path = this.options.path;
     this.registry = new SessionRegistry(this.options);
-    this.hub = new Hub(this.options.limits);
+    const { broker } = this.options;
+    this.hub = new Hub({ limits: this.options.limits, broker, history: (channel) => this.historyOf(channel), onError: (error, phase) => this.onError(error, phase) });
+    const host: BrokerHost = {
+      publication: (channel, epoch, offset, payload) => this.hub.publication(channel, epoch, offset, payload),
+      presence: (channel, kind, member) => this.hub.presence(channel, kind, member),
+      reconnected: () => this.hub.reconnected(),
+      error: (error) => this.onError(error, 'broker'),
+      request: (message, from) => this.nodeRequest(message, from),
+    };
+    this.nodes = new NodeSessions(this, broker);
+    this.started = broker.start(host);
+    // Failing to start is reported here and again to whoever awaits ready() or listen().
+    this.started.catch((error: unknown) => this.onError(error, 'broker'));
     this.dispatcher = new Dispatcher<U>({
       hub: this.hub,
+      limits: this.options.limits,
+      historyLimit: HISTORY_MAX_LIMIT,
       rules: this.rules,
       requests: this.requests,
       messages: this.messages,
@@ -99,7 +123,8 @@ class WirehopServer<U extends UserBase>
     this.attachUpgrades(server, true);
   }
 
-  listen(options?: { port?: number; hostname?: string; app?: Hono }): Promise<ListeningServer> {
+  async listen(options?: { port?: number; hostname?: string; app?: Hono }): Promise<ListeningServer> {
+    await this.started;
     return listen(this, options);
   }
 
@@ -132,13 +157,26 @@ class WirehopServer<U extends UserBase>
     return this;
   }
 
-  /** Throws WirehopError for invalid names, non-JSON data or a frame over maxMessageBytes. */
-  publish(channel: string, event: string, data?: unknown): number {
-    return this.hub.publish(channel, event, data);
+  publish(channel: string, event: string, data?: unknown): Promise<StreamPosition> {
+    const stored = this.hub.publish(channel, event, data);
+    // A publish nobody awaits must not fail silently, nor crash the process as an unhandled rejection.
+    stored.catch((error: unknown) => this.onError(error, 'publish'));
+    return stored;
   }
 
-  presence(channel: string): Member[] {
+  presence(channel: string): Promise<Member[]> {
     return this.hub.members(channel);
+  }
+
+  history(channel: string, options: { since?: StreamPosition; limit?: number } = {}): Promise<HistoryResult> {
+    const limit = options.limit ?? HISTORY_DEFAULT_LIMIT;
+    if (!Number.isInteger(limit) || limit < 0 || limit > HISTORY_MAX_LIMIT)
+      throw new TypeError(`wirehop: history limit must be an integer from 0 to ${HISTORY_MAX_LIMIT} (got ${String(limit)})`);
+    return this.hub.history(channel, options.since, limit);
+  }
+
+  ready(): Promise<void> {
+    return this.started;
   }
 
   session(id: string): Session<U> | undefined {
@@ -163,13 +201,38 @@ class WirehopServer<U extends UserBase>
   createSession(id: string, user: U): ServerSession<U> {
     const session = new ServerSession<U>(id, this.registry.newToken(), user, this, Date.now());
     this.registry.add(session);
+    this.nodes.claimed(session);
     this.emit('session', session, session);
     return session;
   }
 
+  restoreSession(state: SessionState): ServerSession<U> {
+    const session = ServerSession.fromState<U>(state, this, Date.now());
+    this.registry.add(session);
+    this.nodes.claimed(session);
+    return session;
+  }
+
+  adopt(sid: string, token: string): Promise<void> {
+    return this.nodes.adopt(sid, token);
+  }
+
+  forward(kind: 'send' | 'delete', sid: string, token: string, body?: string) {
+    return this.nodes.forward(kind, sid, token, body);
+  }
+
+  tracksPresence(channel: string): boolean {
+    return this.rules.match(channel)?.presence === true;
+  }
+
   ended(session: ServerSession<U>, code: ErrorCode, message: string): void {
     this.registry.end(session, code, message, session.processed, Date.now());
-    for (const channel of this.hub.unsubscribeAll(session)) this.emit('unsubscribe', session, session, channel);
+    this.nodes.released(session);
+    for (const channel of this.hub.unsubscribeAll(session)) {
+      if (this.rules.match(channel)?.presence === true)
+        this.hub.leave(session, channel).catch((error: unknown) => this.onError(error, 'presence', session));
+      this.emit('unsubscribe', session, session, channel);
+    }
     this.emit('close', session, session, { code, message });
   }
 
@@ -201,6 +264,19 @@ class WirehopServer<U extends UserBase>
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  private historyOf(channel: string): HistoryLimits {
+    const rule = this.rules.match(channel);
+    if (!rule || rule.history === undefined) return this.options.history;
+    let limits = this.historyByRule.get(rule);
+    if (!limits) this.historyByRule.set(rule, (limits = resolveHistory('channel history', rule.history, this.options.history)));
+    return limits;
+  }
+
+  /** A message from another node (sessions across nodes). */
+  private nodeRequest(message: Json, from: string): Promise<Json> {
+    return this.nodes.answer(message, from);
+  }
 
   private emit(event: string, session: ServerSession<U>, ...args: unknown[]): void {
     const set = this.listeners.get(event);
@@ -236,6 +312,7 @@ class WirehopServer<U extends UserBase>
         connection.fail('hello_timeout', `no HELLO within ${this.options.helloTimeoutMs} ms`);
     }
     this.registry.expireTombstones(now);
+    if (this.options.broker instanceof MemoryBroker) this.options.broker.sweep();
   }
 
   private sweepSession(session: ServerSession<U>, now: number): void {
@@ -276,5 +353,6 @@ class WirehopServer<U extends UserBase>
       for (const connection of this.connections) connection.destroy();
     }
     this.wss?.close();
+    await this.options.broker.close().catch((error: unknown) => this.onError(error, 'broker'));
   }
 }

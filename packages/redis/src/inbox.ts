@@ -1,0 +1,90 @@
+/**
+ * Node-to-node requests over pub/sub: each node listens on its inbox channel; a request carries an
+ * id and the sender's node id, and the answer (or the error the receiver's host threw) is published
+ * to the sender's inbox. Here: the requests waiting for answers, and turning both ways into messages.
+ */
+import { WirehopError, type Json } from '@wirehop/protocol';
+import type { InboxMessage } from './messages.js';
+import { unavailable } from './options.js';
+
+interface PendingRequest {
+  resolve(answer: Json): void;
+  reject(error: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export interface InboxTransport {
+  /** Publishes to `nodeId`'s inbox if that node lives: -1 when it does not, else PUBLISH's receiver count. */
+  send(nodeId: string, message: string): Promise<number>;
+  /** Publishes an answer to `nodeId`'s inbox. */
+  answer(nodeId: string, message: string): Promise<unknown>;
+  /** Runs this node's host.request. */
+  handle(message: Json, from: string): Promise<Json>;
+  report(error: unknown): void;
+}
+
+export class Inbox {
+  private readonly pending = new Map<string, PendingRequest>();
+  private counter = 0;
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly transport: InboxTransport,
+  ) {}
+
+  async request(nodeId: string, message: Json, timeoutMs: number): Promise<Json> {
+    const id = `${this.nodeId}.${++this.counter}`;
+    const answer = new Promise<Json>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new WirehopError('timeout', `node ${JSON.stringify(nodeId)} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+    });
+    const request: InboxMessage = { k: 'q', id, from: this.nodeId, m: message };
+    const sent = await this.transport.send(nodeId, JSON.stringify(request)).catch((e: unknown) => e);
+    if (typeof sent === 'number' && sent > 0) return answer;
+    this.forget(id);
+    if (typeof sent !== 'number') throw unavailable(sent, `could not send a request to node ${JSON.stringify(nodeId)}`);
+    const [reason, why] = sent < 0 ? ['node_not_alive', 'is not alive'] : ['node_not_listening', 'is alive but not listening (reconnecting?)'];
+    throw new WirehopError('broker_unavailable', `node ${JSON.stringify(nodeId)} ${why}`, { node: nodeId, reason });
+  }
+
+  /** A message arrived in this node's inbox. */
+  receive(m: InboxMessage): void {
+    if (m.k === 'q') {
+      void this.answer(m.id, m.from, m.m);
+      return;
+    }
+    const p = this.forget(m.id);
+    if (!p) return; // timed out already
+    if ('r' in m) p.resolve(m.r);
+    else p.reject(new WirehopError(m.e.code, m.e.message, m.e.detail));
+  }
+
+  /** Rejects every request still waiting (the broker is closing). */
+  rejectAll(error: Error): void {
+    for (const id of [...this.pending.keys()]) this.forget(id)?.reject(error);
+  }
+
+  private forget(id: string): PendingRequest | undefined {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    return p;
+  }
+
+  private async answer(id: string, from: string, message: Json): Promise<void> {
+    let reply: InboxMessage;
+    try {
+      reply = { k: 'a', id, r: await this.transport.handle(message, from) };
+    } catch (error) {
+      const code = error instanceof WirehopError ? error.code : 'internal';
+      const text = error instanceof Error ? error.message : String(error);
+      const detail = error instanceof WirehopError ? error.detail : undefined;
+      reply = { k: 'a', id, e: detail ? { code, message: text, detail } : { code, message: text } };
+    }
+    await this.transport.answer(from, JSON.stringify(reply)).catch((e) => this.transport.report(unavailable(e, `could not answer node ${JSON.stringify(from)}`)));
+  }
+}
