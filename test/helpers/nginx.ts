@@ -10,10 +10,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findExecutable } from './bin.js';
+import { endOnExit, freePort, signalAndWait } from './process.js';
 import { waitFor } from './wait.js';
 
 /**
@@ -137,55 +137,9 @@ export interface Nginx {
   close(): Promise<void>;
 }
 
-/**
- * nginx processes started here and not yet stopped. If the test process exits without stopping
- * one (a crash, a killed worker), this still ends it: with `daemon off` it is our child, but it
- * would outlive us.
- */
-const running = new Set<number>();
-process.once('exit', () => {
-  for (const pid of running) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
-});
-
-/** A port that was free a moment ago on 127.0.0.1: bind port 0, read it, close. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Resolves when the child has exited (at once if it already has). */
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
 /** Stops nginx by pid: SIGTERM (its master ends the workers first, then exits), SIGKILL after 5 s. */
-async function stop(child: ChildProcess): Promise<void> {
-  const done = exited(child);
-  const signal = (name: NodeJS.Signals) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(child.pid!, name);
-    } catch {
-      // exited in between
-    }
-  };
-  signal('SIGTERM');
-  const timer = setTimeout(() => signal('SIGKILL'), 5_000);
-  await done;
-  clearTimeout(timer);
+function stop(child: ChildProcess): Promise<void> {
+  return signalAndWait(child, 'SIGTERM', 5_000);
 }
 
 /**
@@ -244,8 +198,8 @@ export async function startNginx(options: StartNginxOptions): Promise<Nginx> {
       throw new Error(`nginx exited at start (${child.exitCode ?? child.signalCode}):\n${lastError}\nconfig:\n${conf}`);
     }
     const pid = child.pid!;
-    running.add(pid);
-    void exited(child).then(() => running.delete(pid));
+    // With `daemon off` nginx is our child, but it would outlive us.
+    endOnExit(child, 'SIGTERM');
     return {
       url: `http://127.0.0.1:${port}${path}`,
       port,

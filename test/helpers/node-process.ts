@@ -15,6 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { endOnExit, signalAndWait } from './process.js';
 
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
@@ -61,17 +62,6 @@ export interface NodeProcess {
   restart(): Promise<void>;
 }
 
-/** Children not yet exited: killed if the test process exits without ending them. */
-const running = new Set<number>();
-process.once('exit', () => {
-  for (const pid of running) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
 
 interface Launched {
   child: ChildProcess;
@@ -91,8 +81,7 @@ function launch(options: StartNodeOptions, port: number): Promise<Launched> {
   let log = '';
   const output = () => log;
   const exit = new Promise<NodeExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  running.add(child.pid ?? -1);
-  void exit.then(() => running.delete(child.pid ?? -1));
+  endOnExit(child);
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
 
   return new Promise((resolve, reject) => {
@@ -100,7 +89,7 @@ function launch(options: StartNodeOptions, port: number): Promise<Launched> {
     let ready = false;
     const fail = (why: string) => {
       clearTimeout(timer);
-      send(child, 'SIGKILL');
+      void signalAndWait(child, 'SIGKILL');
       reject(new Error(`node ${options.script} ${why}:\n${log}`));
     };
     const timer = setTimeout(() => fail(`printed no ready line within ${timeoutMs} ms`), timeoutMs);
@@ -134,22 +123,9 @@ function launch(options: StartNodeOptions, port: number): Promise<Launched> {
   });
 }
 
-/** Sends `signal` by pid unless the child has exited. */
-function send(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(child.pid!, signal);
-  } catch {
-    // exited in between
-  }
-}
-
 async function terminate(current: Launched, stopTimeoutMs: number): Promise<NodeExit> {
-  send(current.child, 'SIGTERM');
-  const timer = setTimeout(() => send(current.child, 'SIGKILL'), stopTimeoutMs);
-  const result = await current.exit;
-  clearTimeout(timer);
-  return result;
+  await signalAndWait(current.child, 'SIGTERM', stopTimeoutMs);
+  return current.exit;
 }
 
 /**
@@ -170,8 +146,8 @@ export async function startNode(options: StartNodeOptions): Promise<NodeProcess>
     },
     output: () => current.output(),
     exited: () => current.exit,
-    kill(signal = 'SIGKILL') {
-      send(current.child, signal);
+    async kill(signal = 'SIGKILL') {
+      await signalAndWait(current.child, signal);
       return current.exit;
     },
     stop: () => terminate(current, stopTimeoutMs),

@@ -9,10 +9,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findExecutable } from './bin.js';
+import { endOnExit, freePort, hasExited, signalAndWait } from './process.js';
 
 export interface StartRedisOptions {
   /**
@@ -126,50 +127,6 @@ export function redisCommand(port: number, args: string[], timeoutMs = 5_000): P
   });
 }
 
-/** Instances not yet stopped: ended if the test process exits without stopping them. */
-const running = new Set<number>();
-process.once('exit', () => {
-  for (const pid of running) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
-const exited = (child: ChildProcess): Promise<void> =>
-  hasExited(child) ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
-
-/** Sends `signal` to the child by pid (nothing if it has exited) and resolves when it has exited. */
-async function signalAndWait(child: ChildProcess, signal: NodeJS.Signals, killAfterMs?: number): Promise<void> {
-  const done = exited(child);
-  const send = (name: NodeJS.Signals) => {
-    if (hasExited(child)) return;
-    try {
-      process.kill(child.pid!, name);
-    } catch {
-      // exited in between
-    }
-  };
-  send(signal);
-  const timer = killAfterMs === undefined ? undefined : setTimeout(() => send('SIGKILL'), killAfterMs);
-  await done;
-  clearTimeout(timer);
-}
-
 interface Launched {
   child: ChildProcess;
   output: () => string;
@@ -251,10 +208,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
 
   let current: Launched = launched;
   let stopped: Promise<void> | undefined;
-  const track = (child: ChildProcess) => {
-    running.add(child.pid!);
-    void exited(child).then(() => running.delete(child.pid!));
-  };
+  const track = (child: ChildProcess) => endOnExit(child);
   track(current.child);
 
   return {

@@ -47,8 +47,17 @@ export function createChannel(name: string, host: ChannelHost): ChannelCore {
   /** Bumped by subscribe()/unsubscribe(): a refused subscribe only undoes `want` if nothing changed since. */
   let version = 0;
   let subscribing: Promise<{ presence: boolean }> | undefined;
-  /** Where this channel's stream was read up to: sent when re-subscribing in a new session, to recover what was missed. */
-  let position: StreamPosition | undefined;
+  /**
+   * Where this channel's stream was read up to (epoch undefined: not known yet): sent when
+   * re-subscribing in a new session, to recover what was missed. Two fields, not an object, so an
+   * event costs no allocation.
+   */
+  let epoch: string | undefined;
+  let offset = 0;
+  const at = (p: StreamPosition) => {
+    epoch = p.epoch;
+    offset = p.offset;
+  };
   let unsubscribing: Promise<void> | undefined;
 
   /** The answer to a subscribe frame: updates the state and settles `carried` (user promises). */
@@ -60,7 +69,7 @@ export function createChannel(name: string, host: ChannelHost): ChannelCore {
         const d = data as { presence?: unknown; position?: StreamPosition } | null;
         presence = d?.presence === true;
         const p = d?.position;
-        if (p && (!position || position.epoch !== p.epoch || p.offset > position.offset)) position = p;
+        if (p && (epoch !== p.epoch || p.offset > offset)) at(p);
         for (const r of carried) r.ok({ presence });
       },
       fail(error) {
@@ -102,7 +111,7 @@ export function createChannel(name: string, host: ChannelHost): ChannelCore {
       const done = {
         ok() {
           subscribed = false;
-          position = undefined;
+          epoch = undefined;
           reply.ok(undefined);
         },
         fail: reply.fail,
@@ -118,7 +127,7 @@ export function createChannel(name: string, host: ChannelHost): ChannelCore {
       return host.call<Member[]>(FrameCode.presence, [name], host.requestTimeoutMs);
     },
     get position() {
-      return position;
+      return epoch === undefined ? undefined : { epoch, offset };
     },
     history(options) {
       return host.call(FrameCode.history, [name, options?.since ?? null, options?.limit ?? 100], host.requestTimeoutMs);
@@ -132,13 +141,13 @@ export function createChannel(name: string, host: ChannelHost): ChannelCore {
     onPresence(kind, handler) {
       return events.on(PRESENCE + kind, handler);
     },
-    dispatch(event, data, offset) {
-      if (position) position = { epoch: position.epoch, offset };
+    dispatch(event, data, n) {
+      offset = n;
       events.emit(event, data);
       events.emit(ANY, event, data);
     },
     gap(f) {
-      position = f.position;
+      at(f.position);
       events.emit(GAP, { code: f.code, message: f.message, position: f.position });
     },
     presenceEvent(kind, member) {
@@ -147,7 +156,7 @@ export function createChannel(name: string, host: ChannelHost): ChannelCore {
     reset() {
       subscribed = false;
     },
-    resubscribe: (carried) => item(FrameCode.subscribe, position ? [name, position] : [name], subscribeReply(carried), name),
+    resubscribe: (carried) => item(FrameCode.subscribe, epoch === undefined ? [name] : [name, { epoch, offset }], subscribeReply(carried), name),
   };
   return channel;
 }

@@ -25,6 +25,8 @@ export interface DispatchContext<U extends UserBase> {
   limits: ServerLimits;
   /** Most publications one history request returns. */
   historyLimit: number;
+  /** True when the channel's rule tracks presence. */
+  tracksPresence(channel: string): boolean;
   onError(error: unknown, phase: string, session?: ServerSession<U>): void;
 }
 
@@ -135,7 +137,7 @@ export class Dispatcher<U extends UserBase> {
     }
     this.ctx.hub.unsubscribe(session, channel);
     session.reply(seq, null);
-    if (this.ctx.rules.match(channel)?.presence === true)
+    if (this.ctx.tracksPresence(channel))
       this.ctx.hub.leave(session, channel).catch((error: unknown) => this.ctx.onError(error, 'presence', session));
     this.ctx.emit('unsubscribe', session, channel);
   }
@@ -223,7 +225,7 @@ export class Dispatcher<U extends UserBase> {
       session.replyError(seq, 'not_subscribed', `subscribe to ${JSON.stringify(channel)} to see its presence`);
       return;
     }
-    if (this.ctx.rules.match(channel)?.presence !== true) {
+    if (!this.ctx.tracksPresence(channel)) {
       session.replyError(seq, 'forbidden', `presence is not enabled on ${JSON.stringify(channel)}`);
       return;
     }

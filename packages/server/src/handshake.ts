@@ -105,6 +105,12 @@ export function resume<U extends UserBase>(core: HandshakeCore<U>, sid: string, 
   }
 }
 
+/** resume(), after bringing the session here if another server process holds it (nodes.ts). */
+export async function resumeHere<U extends UserBase>(core: HandshakeCore<U>, sid: string, token: string, ack: number): Promise<HandshakeResult<U>> {
+  await core.adopt(sid, token);
+  return resume(core, sid, token, ack);
+}
+
 /** The user authenticate() returned, or a refusal. Exceptions that are not WirehopError are reported and hidden. */
 async function authenticateUser<U extends UserBase>(core: HandshakeCore<U>, id: string, ctx: AuthContext): Promise<{ ok: true; user: U } | Refusal> {
   const hook = core.options.authenticate;
@@ -132,10 +138,7 @@ async function authenticateUser<U extends UserBase>(core: HandshakeCore<U>, id: 
 export async function handshake<U extends UserBase>(core: HandshakeCore<U>, hello: HelloFrame, ctx: Omit<AuthContext, 'auth'>): Promise<HandshakeResult<U>> {
   if (core.closing) return refuse('server_closing');
   if (hello.v !== PROTOCOL_VERSION) return refuse('unsupported_version', `protocol version ${hello.v} is not supported (this server speaks ${PROTOCOL_VERSION})`);
-  if (hello.sid !== undefined) {
-    await core.adopt(hello.sid, hello.token ?? '');
-    return resume(core, hello.sid, hello.token ?? '', hello.ack ?? 0);
-  }
+  if (hello.sid !== undefined) return resumeHere(core, hello.sid, hello.token ?? '', hello.ack ?? 0);
   const id = core.registry.newId();
   const auth = await authenticateUser(core, id, { ...ctx, auth: hello.auth });
   if (!auth.ok) return auth;

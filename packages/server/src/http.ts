@@ -20,7 +20,7 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { processBatch, type BatchAnswer } from './batch.js';
 import { readLines, readText } from './body.js';
-import { handshake, refuse, refusalBody, reopened, resume, welcomeFrame, type HandshakeCore, type Refusal } from './handshake.js';
+import { handshake, refuse, refusalBody, reopened, resumeHere, welcomeFrame, type HandshakeCore, type Refusal } from './handshake.js';
 import { corsHeaders, preflightHeaders } from './origin.js';
 import { parseCookies } from './request-info.js';
 import type { ServerSession } from './session.js';
@@ -160,8 +160,7 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
     const lastEventId = c.req.header(WirehopHeaders.lastEventId)?.trim() || '0';
     const ack = /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : NaN;
     if (Number.isNaN(ack)) return failCode(c, 'bad_request', 'Last-Event-ID must be a non-negative integer');
-    await host.adopt(sid, token);
-    const result = reopened(host, resume(host, sid, token, ack));
+    const result = reopened(host, await resumeHere(host, sid, token, ack));
     if (!result.ok) return fail(c, result);
     // The client may be gone already: then 'close' was emitted before we could listen for it.
     if (outgoing.destroyed || incoming.socket?.destroyed) return RESPONSE_ALREADY_SENT;

@@ -43,7 +43,8 @@ export function memberOf(user: UserBase): Member {
   return user.info === undefined ? { id: user.id } : { id: user.id, info: user.info };
 }
 
-export class Hub<S extends Subscriber> implements BrokerHost {
+/** The hub is the broker's host for publications and presence; the server routes the rest. */
+export class Hub<S extends Subscriber> implements Pick<BrokerHost, 'publication' | 'presence' | 'reconnected'> {
   private readonly feeds = new Map<string, ChannelFeed<S>>();
   /** Feeds whose broker subscription is on its way: subscribers wait for it. */
   private readonly starting = new Map<ChannelFeed<S>, Promise<void>>();
@@ -247,13 +248,5 @@ export class Hub<S extends Subscriber> implements BrokerHost {
 
   reconnected(): void {
     for (const feed of this.feeds.values()) feed.catchUp();
-  }
-
-  request(): Promise<never> {
-    return Promise.reject(new Error('the hub does not answer node requests'));
-  }
-
-  error(error: unknown): void {
-    this.ctx.onError(error, 'broker');
   }
 }

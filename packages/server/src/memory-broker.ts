@@ -58,12 +58,8 @@ export class MemoryBroker implements Broker {
     if (drop > 0) s.history.splice(0, drop);
   }
 
+  /** Delivers to this node before the promise settles: a single node stays synchronous. */
   async publish(channel: string, payload: string, limits: HistoryLimits): Promise<StreamPosition> {
-    return this.publishNow(channel, payload, limits);
-  }
-
-  /** publish() without the promise: the hub uses it to keep a single node synchronous. */
-  publishNow(channel: string, payload: string, limits: HistoryLimits): StreamPosition {
     if (!this.host) throw new WirehopError('broker_unavailable', 'the broker is not started');
     const s = this.state(channel);
     const offset = ++s.offset;
@@ -77,10 +73,6 @@ export class MemoryBroker implements Broker {
   }
 
   async subscribe(channel: string): Promise<StreamPosition> {
-    return this.subscribeNow(channel);
-  }
-
-  subscribeNow(channel: string): StreamPosition {
     const s = this.state(channel);
     s.subscribed = true;
     return { epoch: this.epoch, offset: s.offset };
@@ -94,10 +86,6 @@ export class MemoryBroker implements Broker {
   }
 
   async history(channel: string, since: StreamPosition | undefined, limit: number): Promise<HistoryPage> {
-    return this.historyNow(channel, since, limit);
-  }
-
-  historyNow(channel: string, since: StreamPosition | undefined, limit: number): HistoryPage {
     const s = this.channels.get(channel);
     const position = { epoch: this.epoch, offset: s?.offset ?? 0 };
     if (!s) return { position, publications: [], complete: since === undefined || (since.epoch === this.epoch && since.offset === 0) };
@@ -142,10 +130,6 @@ export class MemoryBroker implements Broker {
   }
 
   async members(channel: string): Promise<Member[]> {
-    return this.membersNow(channel);
-  }
-
-  membersNow(channel: string): Member[] {
     const s = this.channels.get(channel);
     return s ? [...s.presence.values()].map((e) => e.member) : [];
   }

@@ -92,6 +92,7 @@ class WirehopServer<U extends UserBase>
       hub: this.hub,
       limits: this.options.limits,
       historyLimit: HISTORY_MAX_LIMIT,
+      tracksPresence: (channel) => this.tracksPresence(channel),
       rules: this.rules,
       requests: this.requests,
       messages: this.messages,
@@ -229,7 +230,7 @@ class WirehopServer<U extends UserBase>
     this.registry.end(session, code, message, session.processed, Date.now());
     this.nodes.released(session);
     for (const channel of this.hub.unsubscribeAll(session)) {
-      if (this.rules.match(channel)?.presence === true)
+      if (this.tracksPresence(channel))
         this.hub.leave(session, channel).catch((error: unknown) => this.onError(error, 'presence', session));
       this.emit('unsubscribe', session, session, channel);
     }
