@@ -1,6 +1,7 @@
 /**
  * Prints where a V8 .cpuprofile (from `bench/run.ts --cpu-prof`) spent its time: the functions with
- * the most self time, and the same grouped by package (node_modules/…, packages/…, node:…).
+ * the most self time, the same grouped by package (node_modules/…, packages/…, node:…), and the
+ * functions with the most total time (their callees included).
  * Usage: npx tsx bench/profile.ts FILE.cpuprofile [top=25]
  */
 import { readFileSync } from 'node:fs';
@@ -61,3 +62,25 @@ console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled\n\nby package:`);
 for (const [g, us] of [...groups].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(us)}  ${g}`);
 console.log('\nby function (self time):');
 for (const [k, us] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  ${k}`);
+
+// Inclusive time: a sample counts for every distinct function on its stack, so a wrapper that
+// calls something expensive shows up even when its own self time is small.
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const keyOf = (id: number) => {
+  const f = byId.get(id)!.callFrame;
+  return `${f.functionName || '(anonymous)'}  ${f.url.replace(/^.*\/(node_modules|packages|bench)\//, '$1/')}:${f.lineNumber + 1}`;
+};
+const inclusive = new Map<string, number>();
+for (const [leaf, us] of self) {
+  const seen = new Set<string>();
+  for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) {
+    const k = keyOf(id);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    inclusive.set(k, (inclusive.get(k) ?? 0) + us);
+  }
+}
+console.log('\nby function (total time, callees included):');
+const skip = /^\((root|idle|program|garbage collector)\)/;
+for (const [k, us] of [...inclusive].filter(([k]) => !skip.test(k)).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  ${k}`);

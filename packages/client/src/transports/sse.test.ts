@@ -11,9 +11,12 @@ const WELCOME: ServerFrame = { type: 'welcome', v: 1, sid: 'S', token: 'T', resu
 
 function scriptedFetch() {
   const signals: AbortSignal[] = [];
+  const bodies: string[] = [];
+  const inits: RequestInit[] = [];
   let posts = 0;
   const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = String(input);
+    inits.push(init ?? {});
     if (init?.signal) signals.push(init.signal);
     if (url.endsWith('/session')) return new Response(encodeFrame(WELCOME), { status: 200 });
     if (url.endsWith('/sse')) {
@@ -26,9 +29,10 @@ function scriptedFetch() {
       return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
     }
     posts++;
+    bodies.push(String(init?.body));
     return new Response(`[20,${posts}]\n`, { status: 200 });
   }) as typeof fetch;
-  return { fetchFn, signals, posts: () => posts };
+  return { fetchFn, signals, bodies, inits, posts: () => posts };
 }
 
 describe('sse transport requests', () => {
@@ -56,5 +60,31 @@ describe('sse transport requests', () => {
     expect(stream.aborted).toBe(false);
     t.close(new Error('switching') as never);
     expect(stream.aborted).toBe(true);
+  });
+
+  it('puts frames sent in one task into one POST, and what comes while it is in flight into the next', async () => {
+    const { fetchFn, signals, bodies, inits } = scriptedFetch();
+    const acks: number[] = [];
+    const t = sse(
+      { url: 'http://x/wirehop', hello: hello(), headers: {}, WebSocket: undefined, fetch: fetchFn, maxMessageBytes: 65_536 },
+      { frame: (f) => f.type === 'ack' && acks.push(f.ack), alive: () => undefined, close: () => undefined },
+    );
+    const until = async (check: () => boolean) => {
+      for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 1));
+      expect(check()).toBe(true);
+    };
+    await until(() => signals.length >= 2);
+    t.send(['[4,1,"n",1]']);
+    t.send(['[20,7]', '[4,2,"n",2]']);
+    t.send(['[4,3,"n",3]']);
+    // In flight now: these wait for its answer, then leave together.
+    await Promise.resolve();
+    t.send(['[4,4,"n",4]']);
+    t.send(['[4,5,"n",5]']);
+    await until(() => acks.length === 2);
+    expect(bodies).toEqual(['[4,1,"n",1]\n[20,7]\n[4,2,"n",2]\n[4,3,"n",3]\n', '[4,4,"n",4]\n[4,5,"n",5]\n']);
+    // Requests fetch can send without cloning them first (see request() in sse.ts).
+    expect(inits.map((i) => [i.redirect, i.window])).toEqual(inits.map(() => ['error', null]));
+    t.close(new Error('switching') as never);
   });
 });

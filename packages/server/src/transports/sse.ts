@@ -1,7 +1,10 @@
 /**
  * The SSE downstream (protocol.md §5): frames as `text/event-stream` events written straight to the
- * Node response, one write per event, no compression, so every event leaves at once. The upstream
- * half (POST /send) is in http.ts; liveness comes from those POSTs, since an SSE stream is
+ * Node response, no compression. The events of one tick are joined and written once, at the end of
+ * the tick: on HTTP/1.1 every write is a chunk of its own (size line, data, CRLF), and on the client
+ * every chunk is a read of the response stream, so a burst of events (the echoes of a POST body, a
+ * replay) costs one chunk instead of one per event, and nothing waits longer than the tick. The
+ * upstream half (POST /send) is in http.ts; liveness comes from those POSTs, since an SSE stream is
  * write-only for the server.
  */
 import type { ServerResponse } from 'node:http';
@@ -45,14 +48,15 @@ export function sseHeaders(http2: boolean, extra: Record<string, string>): Recor
 export class SseDownstream implements Downstream {
   readonly kind = 'sse' as const;
   private ended = false;
-  private corked = false;
+  /** Events of this tick not yet written: one write at the end of the tick (see the file comment). */
+  private pending = '';
+
+  private readonly res: ServerResponse;
 
   /**
    * Writes the status line, headers and `retry:`; `onClose` runs once when the response closes
    * (client gone, or close() called).
    */
-  private readonly res: ServerResponse;
-
   constructor(
     response: SseResponse,
     headers: Record<string, string>,
@@ -63,30 +67,31 @@ export class SseDownstream implements Downstream {
     const res = (this.res = response as ServerResponse);
     res.on('close', () => {
       this.ended = true;
+      this.pending = '';
       onClose();
     });
     // A write racing the client's disconnect: 'close' follows and detaches; an unhandled 'error' would crash.
-    res.on('error', () => undefined);
+    res.on('error', ignore);
     res.writeHead(200, headers);
     res.write(sseRetry(retryMs));
+    flattenSentHeader(res);
   }
 
   get open(): boolean {
     return !this.ended && !this.res.writableEnded && !this.res.destroyed;
   }
 
+  /** Includes the events still waiting for the end of the tick, so highWaterMarkBytes sees them. */
   buffered(): number {
-    return this.res.writableLength ?? 0;
+    return (this.res.writableLength ?? 0) + this.pending.length;
   }
 
   write(encodedFrame: string, id: number): void {
-    if (!this.open) return;
-    this.cork();
-    this.res.write(sseFrame(id, frameTypeName(encodedFrame), encodedFrame));
+    if (this.open) this.queue(sseFrame(id, frameTypeName(encodedFrame), encodedFrame));
   }
 
   heartbeat(): void {
-    if (this.open) this.res.write(sseComment('hb'));
+    if (this.open) this.queue(sseComment('hb'));
   }
 
   whenDrained(resume: () => void): void {
@@ -95,19 +100,43 @@ export class SseDownstream implements Downstream {
 
   close(): void {
     if (this.ended) return;
+    this.flush();
     this.ended = true;
     this.res.end();
   }
 
-  /** Events written in the same tick leave together; the uncork still happens before any IO wait. */
-  private cork(): void {
-    const res = this.res;
-    if (this.corked || typeof res.cork !== 'function') return;
-    this.corked = true;
-    res.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      res.uncork();
-    });
+  private queue(event: string): void {
+    if (this.pending === '') process.nextTick(flushLater, this);
+    this.pending += event;
   }
+
+  /**
+   * Writes what this tick queued; a no-op once written, or once the response is gone. Called at
+   * the end of the tick, and by close() so that a final BYE goes out before the end.
+   */
+  flush(): void {
+    const text = this.pending;
+    if (text === '') return;
+    this.pending = '';
+    if (this.open) this.res.write(text);
+  }
+}
+
+/** Module-level, so that no closure is made per tick or per response. */
+function flushLater(downstream: SseDownstream): void {
+  downstream.flush();
+}
+
+function ignore(): void {}
+
+/**
+ * Node keeps the header block of an HTTP/1 response (`_header`) for the response's whole life, as
+ * it built it: a tree of some 25 concatenated string pieces, about 0.7 KiB. An SSE response lives
+ * as long as its session, so once the header block is sent it is replaced by the same text in one
+ * piece. Node reads it afterwards only to know that headers were sent. Header text is Latin-1
+ * (Node refuses anything else in headers), so the copy is exact. HTTP/2 responses have no `_header`.
+ */
+function flattenSentHeader(res: ServerResponse): void {
+  const sent = res as ServerResponse & { _header?: unknown; _headerSent?: unknown };
+  if (sent._headerSent === true && typeof sent._header === 'string') sent._header = Buffer.from(sent._header, 'latin1').toString('latin1');
 }

@@ -49,12 +49,16 @@ export class WsDownstream implements Downstream {
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
+      // A module-level callback: a fan-out corks every recipient's socket, so no closure per write.
+      process.nextTick(uncork, this);
     }
     this.ws.send(encodedFrame);
+  }
+
+  /** Called at the end of the tick that corked: what write() queued leaves in one syscall. */
+  uncork(): void {
+    this.corked = false;
+    this.socket.uncork();
   }
 
   heartbeat(now: number): void {
@@ -207,6 +211,10 @@ export class WsConnection<U extends UserBase> {
     else session?.detach(this.downstream, Date.now());
     this.host.connectionClosed(this);
   }
+}
+
+function uncork(downstream: WsDownstream): void {
+  downstream.uncork();
 }
 
 /** A close reason within the 123 bytes RFC 6455 §5.5 allows (`ws` throws beyond that). */
