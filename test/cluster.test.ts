@@ -59,6 +59,8 @@ async function control<T>(node: NodeProcess, path: string, body?: unknown): Prom
   return (await res.json()) as T;
 }
 
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, k) => from + k);
+
 const whereIs = async (sid: string) => {
   for (const n of nodes) if ((await control<{ here: boolean }>(n, `/control/session/${sid}`)).here) return n;
   return undefined;
@@ -88,6 +90,45 @@ describe('three nodes on Redis behind a round-robin balancer', () => {
     expect(got).toEqual([1, 2, 3, 4]);
     expect(homes.size).toBeGreaterThan(1); // it really moved between processes
     expect(await c.request('whoami')).toMatch(/^n[123]$/);
+  }, 60_000);
+
+  it('signals a gap, and only there, when a dead node\'s session missed more than history holds', async () => {
+    // One client on two channels, connected straight to node 3 so that it cannot come back before
+    // the node does; its session dies with the node, and meanwhile `tight:g` (history 50) and
+    // `room:g` (history 10,000) each get 200 publications from node 1.
+    const home = nodes[2]!;
+    const c = client('sse', 'gapped', `${home.url}/wirehop`);
+    const watch = (name: string) => {
+      const ch = c.channel(name);
+      const offsets: number[] = [];
+      const gaps: unknown[] = [];
+      ch.on('n', () => offsets.push(ch.position!.offset));
+      ch.onGap((g) => gaps.push(g));
+      return { ch, offsets, gaps };
+    };
+    const tight = watch('tight:g');
+    const roomy = watch('room:g');
+    await Promise.all([tight.ch.subscribe(), roomy.ch.subscribe()]);
+    const publish = (node: NodeProcess, channel: string, count: number) => control(node, '/control/publish', { channel, count, tag: channel });
+    await publish(nodes[0]!, 'tight:g', 10);
+    await publish(nodes[0]!, 'room:g', 10);
+    await waitFor(() => tight.offsets.length === 10 && roomy.offsets.length === 10);
+
+    const lost: string[] = [];
+    c.on('gap', (g) => lost.push(g.code));
+    await home.kill('SIGKILL');
+    await publish(nodes[0]!, 'tight:g', 200);
+    await publish(nodes[0]!, 'room:g', 200);
+    await home.restart();
+    await waitFor(() => tight.offsets.at(-1) === 210 && roomy.offsets.at(-1) === 210, { timeoutMs: 30_000, what: 'both channels caught up' });
+
+    expect(lost).toEqual(['session_unknown']);
+    // Offsets 11..160 fell out of tight:g's history: one GAP says so, then 161..210 come from history.
+    expect(tight.gaps).toEqual([expect.objectContaining({ code: 'history_unavailable', position: expect.objectContaining({ offset: 160 }) })]);
+    expect(tight.offsets).toEqual([...range(1, 10), ...range(161, 210)]);
+    // The same session's other channel had room in its history: nothing lost, no gap.
+    expect(roomy.gaps).toEqual([]);
+    expect(roomy.offsets).toEqual(range(1, 210));
   }, 60_000);
 
   it('delivers 20,000 publications from random nodes to 100 clients exactly once, in order, while a node is killed and restarted', async () => {

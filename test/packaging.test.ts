@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis } from './helpers/redis.js';
 
 const root = resolve(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'wirehop-pack-'));
@@ -25,7 +26,7 @@ function emptyProject(name: string) {
 }
 
 beforeAll(() => {
-  for (const pkg of ['protocol', 'server', 'client']) {
+  for (const pkg of ['protocol', 'server', 'client', 'redis']) {
     const dir = join(root, 'packages', pkg);
     rmSync(join(dir, 'dist'), { recursive: true, force: true });
     run('node', [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], dir);
@@ -33,7 +34,7 @@ beforeAll(() => {
     run('node', [join(root, 'scripts/pnpm.mjs'), 'pack', '--pack-destination', work], dir);
   }
   for (const file of readdirSync(work)) {
-    const m = /^wirehop-(protocol|server|client)-.*\.tgz$/.exec(file);
+    const m = /^wirehop-(protocol|server|client|redis)-.*\.tgz$/.exec(file);
     if (m) tarballs[m[1]!] = join(work, file);
   }
 }, 240_000);
@@ -42,14 +43,14 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('published packages', () => {
   it('each tarball has dist with types and no test files', () => {
-    for (const name of ['protocol', 'server', 'client']) {
+    for (const name of ['protocol', 'server', 'client', 'redis']) {
       expect(tarballs[name], `${name} tarball`).toBeDefined();
       const listing = run('tar', ['-tzf', tarballs[name]!], work);
       expect(listing).toContain('package/dist/index.js');
       expect(listing).toContain('package/dist/index.d.ts');
       expect(listing).not.toMatch(/\.test\.(js|ts)/);
       const manifest = JSON.parse(run('tar', ['-xzOf', tarballs[name]!, 'package/package.json'], work));
-      expect(JSON.stringify(manifest.dependencies ?? {})).not.toContain('workspace:');
+      expect(JSON.stringify({ ...manifest.dependencies, ...manifest.peerDependencies })).not.toContain('workspace:');
     }
   });
 
@@ -70,6 +71,28 @@ describe('published packages', () => {
       dir,
     );
     expect(out.trim()).toBe('204');
+  }, 180_000);
+
+  it('the Redis broker installs beside the server and runs against a real redis-server', async () => {
+    const dir = emptyProject('uses-redis');
+    run('npm', ['install', '--no-audit', '--no-fund', tarballs.protocol!, tarballs.server!, tarballs.redis!], dir);
+    const redis = await startRedis();
+    try {
+      const out = run('node', ['--input-type=module', '-e', `
+        import { createWirehop } from '@wirehop/server';
+        import { createRedisBroker } from '@wirehop/redis';
+        const wh = createWirehop({ broker: createRedisBroker({ url: ${JSON.stringify(redis.url)}, nodeId: 'packed' }) });
+        await wh.ready();
+        const first = await wh.publish('news', 'headline', { n: 1 });
+        const second = await wh.publish('news', 'headline', { n: 2 });
+        const held = await wh.history('news');
+        console.log(first.offset, second.offset, held.publications.map((p) => p.data.n).join(','));
+        await wh.close();
+      `], dir);
+      expect(out.trim()).toBe('1 2 1,2');
+    } finally {
+      await redis.stop();
+    }
   }, 180_000);
 
   it('the client installs and connects without the server or hono', () => {
