@@ -88,13 +88,19 @@ export class WsConnection<U extends UserBase> {
   private session: ServerSession<U> | null = null;
   private early: ReadonlyArray<[RawData, boolean]> | Array<[RawData, boolean]> = [];
   private readonly downstream: WsDownstream;
+  /**
+   * The upgrade request, until HELLO has read what authenticate() sees from it: an idle session
+   * would otherwise keep Node's whole IncomingMessage (headers twice over, stream state) for life.
+   */
+  private request: IncomingMessage | null;
 
   constructor(
     private readonly ws: WebSocket,
     socket: Duplex,
-    private readonly request: IncomingMessage,
+    request: IncomingMessage,
     private readonly host: WsHost<U>,
   ) {
+    this.request = request;
     this.downstream = new WsDownstream(ws, socket);
     ws.on('message', (data, isBinary) => this.wsOnMessage(data, isBinary));
     ws.on('close', (code) => this.wsOnClose(code));
@@ -156,7 +162,8 @@ export class WsConnection<U extends UserBase> {
     if (decoded.frame.type === 'ping') return this.downstream.write(encodeFrame({ type: 'pong', n: decoded.frame.n }));
     if (decoded.frame.type !== 'hello') return this.fail('bad_frame', `expected HELLO as the first frame, got ${decoded.frame.type}`);
     this.phase = 'opening';
-    const req = this.request;
+    const req = this.request!;
+    this.request = null;
     const headers = headersFromNode(req.headers);
     handshake(this.host, decoded.frame, {
       headers,
