@@ -23,9 +23,9 @@ import {
   ErrorCodes,
   Paths,
   WirehopError,
-  encodeFrame,
+  encodeClientControl,
   isErrorCode,
-  type ClientFrame,
+  type ClientControlFrame,
   type HelloFrame,
   type Json,
   type ServerFrame,
@@ -242,7 +242,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   }
 
   const arm = (link: Link, ms: number, what: string) => armLink(link, ms, what, lost);
-  const control = (link: Link, frame: ClientFrame) => link.t!.send([encodeFrame(frame)]);
+  const control = (link: Link, frame: ClientControlFrame) => link.t!.send([encodeClientControl(frame)]);
   /** Acks everything delivered so far. */
   const ackAll = (link: Link) => control(link, { type: 'ack', ack: sess.in.takeAck() });
 

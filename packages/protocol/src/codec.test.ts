@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeClientFrame,
+  encodeClientControl,
   decodeServerFrame,
   encodeBatch,
   encodeFrame,
@@ -53,6 +54,10 @@ describe('codec golden frames', () => {
   it.each(CLIENT_GOLDEN)('client frame %s encodes and decodes exactly', (text, frame) => {
     expect(encodeFrame(frame)).toBe(text);
     expect(decodeClientFrame(text)).toEqual({ ok: true, frame });
+  });
+
+  it.each(CLIENT_GOLDEN.filter(([, f]) => ['ack', 'ping', 'pong', 'hello'].includes(f.type)))('client control frame %s encodes the same with encodeClientControl', (text, frame) => {
+    expect(encodeClientControl(frame as Parameters<typeof encodeClientControl>[0])).toBe(text);
   });
 
   it.each(SERVER_GOLDEN)('server frame %s encodes and decodes exactly', (text, frame) => {
@@ -119,6 +124,17 @@ describe('decoding never throws on bad input', () => {
     expect(decodeServerFrame('[25,{"v":1}]')).toMatchObject({ ok: false, code: 'bad_frame' });
   });
 
+  it('checks every WELCOME field, and leaves out a token the server did not send', () => {
+    const body = { v: 1, sid: 's', resumed: true, ack: 3, heartbeatMs: 15000, heartbeatTimeoutMs: 10000, sessionTtlMs: 30000, maxMessageBytes: 65536 };
+    const welcome = (over: Record<string, unknown>) => decodeServerFrame(JSON.stringify([25, { ...body, ...over }]));
+    expect(welcome({})).toEqual({ ok: true, frame: { type: 'welcome', ...body } });
+    for (const [field, value] of [['v', -1], ['sid', 7], ['resumed', 'yes'], ['ack', 1.5], ['heartbeatMs', null], ['heartbeatTimeoutMs', '1'], ['sessionTtlMs', -5], ['maxMessageBytes', 0], ['token', 42]] as const) {
+      const decoded = welcome({ [field]: value });
+      expect(decoded).toMatchObject({ ok: false, code: 'bad_frame' });
+      if (!decoded.ok) expect(decoded.message).toContain(`welcome.${field}`);
+    }
+  });
+
   it('applies configured name limits', () => {
     expect(decodeClientFrame('[1,1,"abcd"]', { maxChannelLength: 3 })).toMatchObject({ ok: false, code: 'bad_frame' });
     expect(decodeClientFrame('[4,1,"abcd",1]', { maxNameLength: 3 })).toMatchObject({ ok: false, code: 'bad_frame' });
@@ -176,7 +192,7 @@ describe('NDJSON batches', () => {
 });
 
 describe('utf8Length', () => {
-  it.each(['', 'ascii', 'héllo', '日本語', '😀 emoji', '\ud800 lone surrogate', 'x'.repeat(1000)])('%j matches TextEncoder', (s) => {
+  it.each(['', 'ascii', 'héllo', '日本語', '😀 emoji', '\ud800 lone surrogate', '\udc00 lone low', 'ends high \ud83d', '\ud83d\ud83d\ude00 two highs', 'x'.repeat(1000)])('%j matches TextEncoder', (s) => {
     expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length);
   });
 });

@@ -7,10 +7,13 @@ import { WirehopError } from './codes.js';
 import {
   FrameCode,
   PROTOCOL_VERSION,
+  type AckFrame,
   type ClientFrame,
   type Frame,
   type FrameType,
   type HelloFrame,
+  type PingFrame,
+  type PongFrame,
   type ServerFrame,
   type WelcomeFrame,
 } from './frames.js';
@@ -50,12 +53,19 @@ export function encodeWithTail(code: FrameCode, seq: number, tail: string): stri
   return '[' + code + ',' + seq + ',' + tail;
 }
 
-/**
- * Where each field of a frame sits on the wire: the array elements after the type code, in order
- * (protocol.md §2). One table drives encoding and decoding, so the two cannot disagree. HELLO and
- * WELCOME carry one object, `body`: the frame without its type.
- */
-const LAYOUT: Record<FrameType, readonly string[]> = {
+/** Where each field of a frame sits: the array elements after the type code, in order (protocol.md §2). */
+type Layout = Readonly<Partial<Record<FrameType, readonly string[]>>>;
+
+// The layouts, one table per direction (the control frames both send are in both), so that a
+// client bundle carries what it encodes (control frames, HELLO) and decodes (server frames), and no
+// table of the frames only a server reads. One layout drives encoding and decoding, so the two
+// cannot disagree. HELLO and WELCOME carry one object, `body`: the frame without its type. The
+// tables are written out, not spread from one another: a bundler keeps a table built with a spread
+// even where nothing uses it.
+
+/** What a client sends besides its reliable frames, which it builds with encodeTail and encodeWithTail. */
+const CLIENT_CONTROL: Layout = { ack: ['ack'], ping: ['n'], pong: ['n'], hello: ['body'] };
+const CLIENT_LAYOUT: Layout = {
   subscribe: ['seq', 'channel', 'since'],
   unsubscribe: ['seq', 'channel'],
   presence: ['seq', 'channel'],
@@ -63,6 +73,12 @@ const LAYOUT: Record<FrameType, readonly string[]> = {
   publish: ['seq', 'channel', 'event', 'data'],
   send: ['seq', 'event', 'data'],
   request: ['seq', 'method', 'data'],
+  ack: ['ack'],
+  ping: ['n'],
+  pong: ['n'],
+  hello: ['body'],
+};
+const SERVER_LAYOUT: Layout = {
   event: ['seq', 'channel', 'event', 'data', 'offset'],
   message: ['seq', 'event', 'data'],
   reply: ['seq', 're', 'data'],
@@ -75,20 +91,34 @@ const LAYOUT: Record<FrameType, readonly string[]> = {
   pong: ['n'],
   error: ['code', 'message'],
   bye: ['code', 'message', 'ack'],
-  hello: ['body'],
   welcome: ['body'],
 };
 
 /** Frame types whose last field may be left out (absent means "none"); SUBSCRIBE's `since`. */
-const OPTIONAL_LAST: ReadonlySet<FrameType> = new Set(['subscribe']);
+const OPTIONAL_LAST = 'subscribe';
+
+function encodeWith(frame: Frame, layout: Layout): string {
+  const { type, ...body } = frame;
+  const fields = body as Record<string, unknown>;
+  let keys = layout[type]!;
+  if (type === OPTIONAL_LAST && fields[keys[keys.length - 1]!] == null) keys = keys.slice(0, -1);
+  return stringify([FrameCode[type], ...keys.map((key) => (key === 'body' ? body : (fields[key] ?? null)))]);
+}
 
 /** Encodes any frame to its JSON text. Throws WirehopError('bad_frame') if data is not JSON. */
 export function encodeFrame(frame: Frame): string {
-  const { type, ...body } = frame;
-  const fields = body as Record<string, unknown>;
-  let keys = LAYOUT[type];
-  if (OPTIONAL_LAST.has(type) && fields[keys[keys.length - 1]!] == null) keys = keys.slice(0, -1);
-  return stringify([FrameCode[type], ...keys.map((key) => (key === 'body' ? body : (fields[key] ?? null)))]);
+  return encodeWith(frame, frame.type in SERVER_LAYOUT ? SERVER_LAYOUT : CLIENT_LAYOUT);
+}
+
+/** A frame a client sends besides its reliable ones (those it builds with encodeTail). */
+export type ClientControlFrame = AckFrame | PingFrame | PongFrame | HelloFrame;
+
+/**
+ * {@link encodeFrame} for what a client sends besides its reliable frames: it carries no table of
+ * those, which a browser bundle then leaves out.
+ */
+export function encodeClientControl(frame: ClientControlFrame): string {
+  return encodeWith(frame, CLIENT_CONTROL);
 }
 
 // ---- decoding ------------------------------------------------------------------------------
@@ -103,7 +133,7 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isPosition = (v: unknown): boolean => isObject(v) && typeof v.epoch === 'string' && v.epoch.length <= 64 && isCount(v.offset);
 
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /**
  * True if `name` is a valid channel name (`kind` 'channel') or event or method name (protocol.md
@@ -111,29 +141,46 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
  */
 export function isValidName(name: unknown, kind: 'channel' | 'name', limits?: CodecLimits): name is string {
   const max = kind === 'channel' ? (limits?.maxChannelLength ?? Defaults.maxChannelLength) : (limits?.maxNameLength ?? Defaults.maxNameLength);
-  return typeof name === 'string' && name.length > 0 && name.length <= max && !CONTROL.test(name);
+  return typeof name === 'string' && name.length > 0 && name.length <= max && !CONTROL_CHARS.test(name);
 }
 
 type Rule = [check: (v: unknown, limits?: CodecLimits) => boolean, expected: string];
+// Each rule once, named: a bundler drops a table that is unused only if it reads no other table.
+const SEQ: Rule = [isSeq, 'a positive integer'];
+const COUNT: Rule = [isCount, 'a non-negative integer'];
+const NUMBER: Rule = [(v) => typeof v === 'number' && Number.isFinite(v), 'a number'];
+const CHANNEL: Rule = [(v, l) => isValidName(v, 'channel', l), 'a string of 1..maxChannelLength characters without control characters'];
 const NAME: Rule = [(v, l) => isValidName(v, 'name', l), 'a string of 1..maxNameLength characters without control characters'];
 const STRING: Rule = [isString, 'a string'];
+const ANY: Rule = [() => true, 'any JSON'];
 
-/** What each field must hold, by its name in {@link LAYOUT}: the same rule in every frame type. */
-const RULES: Record<string, Rule> = {
-  seq: [isSeq, 'a positive integer'],
-  re: [isSeq, 'a positive integer'],
-  ack: [isCount, 'a non-negative integer'],
-  n: [(v) => typeof v === 'number' && Number.isFinite(v), 'a number'],
-  channel: [(v, l) => isValidName(v, 'channel', l), 'a string of 1..maxChannelLength characters without control characters'],
+/**
+ * What each field must hold, by its name in the layouts: the same rule in every frame type. One
+ * table per direction, so that a client bundle carries no rule for fields only client frames have.
+ */
+const SERVER_RULES: Record<string, Rule> = {
+  seq: SEQ,
+  re: SEQ,
+  ack: COUNT,
+  n: NUMBER,
+  channel: CHANNEL,
   event: NAME,
-  method: NAME,
   code: STRING,
   message: STRING,
   member: [(v) => isObject(v) && typeof v.id === 'string', '{id: string, info?}'],
-  data: [() => true, 'any JSON'],
-  offset: [isCount, 'a non-negative integer'],
-  limit: [isCount, 'a non-negative integer'],
+  data: ANY,
+  offset: COUNT,
   position: [isPosition, '{epoch: string, offset: integer ≥ 0}'],
+};
+const CLIENT_RULES: Record<string, Rule> = {
+  seq: SEQ,
+  ack: COUNT,
+  n: NUMBER,
+  channel: CHANNEL,
+  event: NAME,
+  method: NAME,
+  data: ANY,
+  limit: COUNT,
   since: [(v) => v === null || isPosition(v), 'null or {epoch: string, offset: integer ≥ 0}'],
 };
 
@@ -141,9 +188,10 @@ const RULES: Record<string, Rule> = {
 const TYPES: Record<number, FrameType> = {};
 for (const [type, code] of Object.entries(FrameCode)) TYPES[code] = type as FrameType;
 
-/** What one side accepts: the frame types its peer may send, and the check of HELLO or WELCOME's body. */
+/** What one side accepts: the layouts of the frames its peer may send, their fields' rules, and the check of HELLO or WELCOME's body. */
 interface Side {
-  types: readonly FrameType[];
+  layout: Layout;
+  rules: Record<string, Rule>;
   body: (body: unknown) => string | Frame;
 }
 
@@ -156,9 +204,9 @@ function decodeFrame(text: string, side: Side, limits?: CodecLimits): Decoded<Fr
   }
   if (!Array.isArray(value) || value.length === 0) return bad('frame must be a non-empty JSON array');
   const type = typeof value[0] === 'number' ? TYPES[value[0]] : undefined;
-  if (!type || !side.types.includes(type)) return { ok: false, code: 'unknown_frame', message: `unknown frame type ${JSON.stringify(value[0])}` };
-  let keys = LAYOUT[type];
-  if (value.length === keys.length && OPTIONAL_LAST.has(type)) keys = keys.slice(0, -1);
+  let keys = type && side.layout[type];
+  if (!type || !keys) return { ok: false, code: 'unknown_frame', message: `unknown frame type ${JSON.stringify(value[0])}` };
+  if (value.length === keys.length && type === OPTIONAL_LAST) keys = keys.slice(0, -1);
   if (value.length !== keys.length + 1) return bad(`${type} frame must have ${keys.length + 1} elements, got ${value.length}`);
   if (keys[0] === 'body') {
     const built = side.body(value[1]);
@@ -167,7 +215,7 @@ function decodeFrame(text: string, side: Side, limits?: CodecLimits): Decoded<Fr
   const frame: Record<string, unknown> = { type };
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    const [check, expected] = RULES[key]!;
+    const [check, expected] = side.rules[key]!;
     if (!check(value[i + 1], limits)) return bad(`${type}: ${key} must be ${expected}`);
     if (value[i + 1] !== null || key !== 'since' || type === 'history') frame[key] = value[i + 1];
   }
@@ -189,21 +237,34 @@ function checkHello(body: unknown): string | HelloFrame {
   return hello;
 }
 
+/** WELCOME's fields, in order, with their rules; `token` only comes with a new session. */
+const WELCOME: Array<[key: keyof WelcomeFrame, rule: Rule, optional?: true]> = [
+  ['v', COUNT],
+  ['sid', STRING],
+  ['resumed', [(v) => typeof v === 'boolean', 'a boolean']],
+  ['ack', COUNT],
+  ['heartbeatMs', COUNT],
+  ['heartbeatTimeoutMs', COUNT],
+  ['sessionTtlMs', COUNT],
+  ['maxMessageBytes', SEQ],
+  ['token', STRING, true],
+];
+
 function checkWelcome(body: unknown): string | WelcomeFrame {
   if (!isObject(body)) return 'welcome body must be an object';
-  const { v, sid, token, resumed, ack, heartbeatMs, heartbeatTimeoutMs, sessionTtlMs, maxMessageBytes } = body;
-  if (!isCount(v) || typeof sid !== 'string' || typeof resumed !== 'boolean' || !isCount(ack)) return 'welcome needs v, sid, resumed and ack';
-  if (token !== undefined && typeof token !== 'string') return 'welcome.token must be a string';
-  if (!isCount(heartbeatMs) || !isCount(heartbeatTimeoutMs) || !isCount(sessionTtlMs) || !isSeq(maxMessageBytes))
-    return 'welcome needs heartbeatMs, heartbeatTimeoutMs, sessionTtlMs and maxMessageBytes';
-  const welcome: WelcomeFrame = { type: 'welcome', v, sid, resumed, ack, heartbeatMs, heartbeatTimeoutMs, sessionTtlMs, maxMessageBytes };
-  if (typeof token === 'string') welcome.token = token;
-  return welcome;
+  const welcome: Record<string, unknown> = { type: 'welcome' };
+  for (const [key, [check, expected], optional] of WELCOME) {
+    const value = body[key];
+    if (optional && value === undefined) continue;
+    if (!check(value)) return `welcome.${key} must be ${expected}`;
+    welcome[key] = value;
+  }
+  return welcome as unknown as WelcomeFrame;
 }
 
-// Two tables, so that a client bundle carries no check of frames only servers receive (and back).
-const FROM_CLIENT: Side = { types: ['subscribe', 'unsubscribe', 'publish', 'send', 'request', 'presence', 'history', 'ack', 'ping', 'pong', 'hello'], body: checkHello };
-const FROM_SERVER: Side = { types: ['event', 'message', 'reply', 'replyError', 'join', 'leave', 'gap', 'ack', 'ping', 'pong', 'error', 'welcome', 'bye'], body: checkWelcome };
+// One table per side, so that a client bundle carries no check of frames only servers receive (and back).
+const FROM_CLIENT: Side = { layout: CLIENT_LAYOUT, rules: CLIENT_RULES, body: checkHello };
+const FROM_SERVER: Side = { layout: SERVER_LAYOUT, rules: SERVER_RULES, body: checkWelcome };
 
 /** Decodes one frame a client sent. Never throws. */
 export function decodeClientFrame(text: string, limits?: CodecLimits): Decoded<ClientFrame> {
@@ -245,15 +306,12 @@ export function utf8Length(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    } else bytes += 3;
+    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+    // A high surrogate followed by a low one: one code point, 4 bytes for the pair. Lone ones are 3.
+    if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes++;
+      i++;
+    }
   }
   return bytes;
 }

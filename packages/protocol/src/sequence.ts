@@ -16,18 +16,22 @@ export interface SendWindowLimits {
  * head index: push and ack are O(1) amortised, and replay walks from any sequence number.
  */
 export class SendWindow<T> {
-  private items: T[] = [];
-  private sizes: number[] = [];
-  private head = 0;
-  /** Sequence number of items[head]. */
-  private first = 1;
-  private held = 0;
+  // #private, not TS `private`: bundlers shorten these names, which the browser client pays for.
+  #items: T[] = [];
+  #sizes: number[] = [];
+  #head = 0;
+  /** Sequence number of #items[#head]. */
+  #first = 1;
+  #held = 0;
+  readonly #limits: SendWindowLimits;
 
-  constructor(private readonly limits: SendWindowLimits) {}
+  constructor(limits: SendWindowLimits) {
+    this.#limits = limits;
+  }
 
   /** Sequence number the next push will get. */
   get nextSeq(): number {
-    return this.first + this.items.length - this.head;
+    return this.#first + this.#items.length - this.#head;
   }
   /** Last sequence number assigned (0 before the first push). */
   get lastSeq(): number {
@@ -35,20 +39,20 @@ export class SendWindow<T> {
   }
   /** Highest sequence number acked by the peer. */
   get acked(): number {
-    return this.first - 1;
+    return this.#first - 1;
   }
   /** Frames held (unacked). */
   get size(): number {
-    return this.items.length - this.head;
+    return this.#items.length - this.#head;
   }
   /** Sum of the sizes of the frames held. */
   get bytes(): number {
-    return this.held;
+    return this.#held;
   }
 
   /** True if one more item of this size fits within the limits. */
   fits(size: number): boolean {
-    return this.size + 1 <= this.limits.maxFrames && this.held + size <= this.limits.maxBytes;
+    return this.size + 1 <= this.#limits.maxFrames && this.#held + size <= this.#limits.maxBytes;
   }
 
   /**
@@ -57,9 +61,9 @@ export class SendWindow<T> {
    */
   push(item: T, size: number): number {
     if (!this.fits(size)) return 0;
-    this.items.push(item);
-    this.sizes.push(size);
-    this.held += size;
+    this.#items.push(item);
+    this.#sizes.push(size);
+    this.#held += size;
     return this.lastSeq;
   }
 
@@ -69,24 +73,24 @@ export class SendWindow<T> {
    */
   ack(n: number): boolean {
     if (n > this.lastSeq) return false;
-    while (this.first <= n) {
-      this.held -= this.sizes[this.head] ?? 0;
-      (this.items as unknown[])[this.head] = undefined;
-      this.head++;
-      this.first++;
+    while (this.#first <= n) {
+      this.#held -= this.#sizes[this.#head] ?? 0;
+      (this.#items as unknown[])[this.#head] = undefined;
+      this.#head++;
+      this.#first++;
     }
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.sizes = this.sizes.slice(this.head);
-      this.head = 0;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#sizes = this.#sizes.slice(this.#head);
+      this.#head = 0;
     }
     return true;
   }
 
   /** The item with this sequence number, if still held. */
   get(seq: number): T | undefined {
-    if (seq < this.first || seq > this.lastSeq) return undefined;
-    return this.items[this.head + seq - this.first];
+    if (seq < this.#first || seq > this.lastSeq) return undefined;
+    return this.#items[this.#head + seq - this.#first];
   }
 
   /** True if every frame after `seq` is still held, so a peer that delivered up to `seq` can be caught up. */
@@ -96,7 +100,7 @@ export class SendWindow<T> {
 
   /** Items with sequence numbers > `seq`, oldest first. */
   *after(seq: number): IterableIterator<[number, T]> {
-    for (let s = Math.max(seq + 1, this.first); s <= this.lastSeq; s++) yield [s, this.items[this.head + s - this.first] as T];
+    for (let s = Math.max(seq + 1, this.#first); s <= this.lastSeq; s++) yield [s, this.#items[this.#head + s - this.#first] as T];
   }
 
   /**
@@ -104,11 +108,11 @@ export class SendWindow<T> {
    * another server process keeps its numbering and its unacked frames.
    */
   restore(acked: number, items: ReadonlyArray<readonly [T, number]>): void {
-    this.items = items.map(([item]) => item);
-    this.sizes = items.map(([, size]) => size);
-    this.head = 0;
-    this.first = acked + 1;
-    this.held = this.sizes.reduce((a, b) => a + b, 0);
+    this.#items = items.map(([item]) => item);
+    this.#sizes = items.map(([, size]) => size);
+    this.#head = 0;
+    this.#first = acked + 1;
+    this.#held = this.#sizes.reduce((a, b) => a + b, 0);
   }
 
   /**
@@ -116,12 +120,12 @@ export class SendWindow<T> {
    * client that starts a new session re-enqueues what the old one never processed.
    */
   drain(): T[] {
-    const rest = this.items.slice(this.head);
-    this.items = [];
-    this.sizes = [];
-    this.head = 0;
-    this.first = 1;
-    this.held = 0;
+    const rest = this.#items.slice(this.#head);
+    this.#items = [];
+    this.#sizes = [];
+    this.#head = 0;
+    this.#first = 1;
+    this.#held = 0;
     return rest;
   }
 }

@@ -17,7 +17,7 @@ import {
   createSseFrameParser,
   decodeServerFrame,
   encodeBatch,
-  encodeFrame,
+  encodeClientControl,
   splitBatch,
   utf8Length,
 } from '@wirehop/protocol';
@@ -99,7 +99,7 @@ export const sse: TransportFactory = (options, handlers) => {
 
   async function run() {
     if (!sid) {
-      const answer = await request(Paths.session, { method: 'POST', headers: { 'content-type': 'application/json' }, body: encodeFrame(hello) });
+      const answer = await request(Paths.session, { method: 'POST', headers: { 'content-type': 'application/json' }, body: encodeClientControl(hello) });
       const decoded = decodeServerFrame(await answer.text());
       if (!decoded.ok) throw new WirehopError(decoded.code, decoded.message);
       if (decoded.frame.type !== 'welcome') throw new WirehopError('bad_frame', `expected a welcome from ${Paths.session}, got ${decoded.frame.type}`);

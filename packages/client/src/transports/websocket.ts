@@ -2,7 +2,7 @@
  * WebSocket transport: `GET {path}/ws`, HELLO as the first message, one frame per text message
  * (protocol.md §4). The constructor is injected (browser global, `ws` in Node), never imported.
  */
-import { ErrorCodes, Paths, WirehopError, codeForClose, decodeServerFrame, encodeFrame, isErrorCode } from '@wirehop/protocol';
+import { ErrorCodes, Paths, WirehopError, codeForClose, decodeServerFrame, encodeClientControl, isErrorCode } from '@wirehop/protocol';
 import type { WebSocketLike } from '../types.js';
 import { asWirehopError, type TransportFactory } from './transport.js';
 
@@ -54,7 +54,7 @@ export const websocket: TransportFactory = (options, handlers) => {
   const socket = ws;
   socket.onopen = () => {
     if (done) return;
-    if (options.hello) socket.send(encodeFrame(options.hello));
+    if (options.hello) socket.send(encodeClientControl(options.hello));
     else handlers.open?.();
   };
   socket.onmessage = ({ data }: { data: unknown }) => {
