@@ -219,8 +219,9 @@ describe('switching WebSocket → SSE', () => {
     expect(transports.at(-1)).toMatchObject({ from: 'websocket', to: 'sse', reason: 'manual', quality: { samples: expect.any(Number) } });
     expect(client.stats.switches).toBe(1);
     // seq 2 resent from WELCOME.ack on the new link, then the held ack: on SSE it rides on the first
-    // PING's POST at once, and what arrives after goes out on SSE's slower ack cadence (8 × 50 ms).
-    await settle(400);
+    // PING's POST at once, and what arrives after goes out on SSE's slower ack cadence (40 × 50 ms,
+    // plus up to half again).
+    await settle(3_000);
     const upstream = net.posts.flat();
     expect(upstream.filter((f) => f.type === 'send').map((f) => (f as { seq: number }).seq)).toEqual([2]);
     expect(upstream.filter((f) => f.type === 'ack')).toEqual([{ type: 'ack', ack: 5 }, { type: 'ack', ack: 6 }]);
@@ -551,6 +552,27 @@ describe('network hints: online, offline, visibilitychange', () => {
     expect(net.posts.flat().filter((f) => f.type === 'ping').length).toBeGreaterThanOrEqual(2);
     expect(client.state).toBe('connected');
     expect(net.streams[0]!.aborted).toBe(false);
+  });
+
+  it('on SSE an ack rides on the next message POST, and alone waits 2–3 s, not 50 ms', async () => {
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false, transports: ['sse'] }));
+    await settle();
+    const stream = net.streams[0]!;
+    stream.push(welcome(), message(1), message(2));
+    await settle(1_900);
+    const acks = () => net.posts.map((body) => body.filter((f) => f.type === 'ack'));
+    expect(acks().flat()).toEqual([]); // not yet: no POST went, and the lone ack still waits
+    const sent = client.send('x', 'a');
+    await settle();
+    // One POST: the message, and the ack with it.
+    expect(net.posts.at(-1)).toEqual([expect.objectContaining({ type: 'send', seq: 1 }), { type: 'ack', ack: 2 }]);
+    stream.push(message(3));
+    await settle(1_999);
+    expect(acks().flat()).toEqual([{ type: 'ack', ack: 2 }]);
+    await settle(1_001);
+    expect(acks().flat()).toEqual([{ type: 'ack', ack: 2 }, { type: 'ack', ack: 3 }]);
+    sent.catch(() => {}); // unacked: rejected when the client closes
   });
 
   it('listens only once connecting, and stops when closed', async () => {

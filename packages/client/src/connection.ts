@@ -52,6 +52,8 @@ type Timer = ReturnType<typeof setTimeout> | undefined;
 
 /** How much rarer acks are on SSE, where each is an HTTP request (see ackScale). */
 const SSE_ACK_SCALE = 8;
+/** How much longer a lone ack waits on SSE (see ackWait). */
+const SSE_ACK_WAIT = 40;
 
 /** What the connection needs from the client around it. */
 export interface ConnectionHost {
@@ -315,14 +317,18 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   }
 
   /**
-   * On SSE every ack is an HTTP request of its own, so acks are 8× rarer there (256 frames or
-   * 400 ms by default) and also ride on the PING that goes out every second anyway; the server's
-   * replay buffer holds the difference. On WebSocket an ack is a few bytes on an open socket.
+   * On SSE an ack of its own is an HTTP request, so there acks wait for 8× as many frames (256 by
+   * default) or 40× as long (2–3 s), and otherwise ride on a POST that goes anyway: a PING, a
+   * message. The server's replay buffer holds the difference; acks are not needed for delivery
+   * (a resume names the last frame it got). The wait is jittered: every subscriber of a broadcast
+   * starts its timer at the same moment, and a server should not get all their POSTs at once. On
+   * WebSocket an ack is a few bytes on an open socket.
    */
   const ackScale = () => (cur?.name === 'sse' ? SSE_ACK_SCALE : 1);
+  const ackWait = () => (cur?.name === 'sse' ? ackDelayMs * SSE_ACK_WAIT * (1 + Math.random() / 2) : ackDelayMs);
 
   function ackLater() {
-    if (sess.in.unacked > 0) ackTimer ??= setTimeout(sendAck, ackDelayMs * ackScale());
+    if (sess.in.unacked > 0) ackTimer ??= setTimeout(sendAck, ackWait());
   }
 
   function sendAck() {
@@ -570,6 +576,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     },
     send(frame) {
       cur?.t!.send([frame]);
+      if (cur?.name === 'sse') sendAck(); // in the same POST (the transport batches a task's frames)
     },
     switchTransport(to) {
       if (!order.includes(to)) return Promise.reject(new TypeError(`wirehop: cannot switch to ${JSON.stringify(to)}: transports lists ${JSON.stringify(order)}`));

@@ -110,9 +110,12 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** Reconnect delay: capped exponential with full jitter. Defaults 250 and 10,000 ms. */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
-  /** Ack after this many unacked server frames. Default `Defaults.ackEvery` (32). */
+  /**
+   * Ack after this many unacked server frames. Default `Defaults.ackEvery` (32). On SSE, where an
+   * ack is an HTTP request, 8× as many, and any POST that goes anyway carries one.
+   */
   ackEvery?: number;
-  /** ...or this long after the first unacked one. Default `Defaults.ackDelayMs` (50). */
+  /** ...or this long after the first unacked one. Default `Defaults.ackDelayMs` (50). On SSE 40× as long, plus up to half again at random. */
   ackDelayMs?: number;
   /** Client PING period, for RTT (and liveness on SSE); never above the server's. Default: WELCOME.heartbeatMs (with adaptive switching: `sampleIntervalMs`). */
   heartbeatMs?: number;
