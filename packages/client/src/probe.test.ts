@@ -21,7 +21,7 @@ describe('probe', () => {
     expect(samples.map((s) => (s === null ? null : typeof s))).toEqual(['number', null, 'number']);
     expect(calls).toHaveLength(3);
     expect(calls[0]![0]).toBe('http://x/wirehop/ping');
-    expect(calls[0]![1]).toMatchObject({ cache: 'no-store', headers: { a: 'b' } });
+    expect(calls[0]![1]).toMatchObject({ cache: 'no-store', headers: { a: 'b' }, redirect: 'error', window: null });
   });
 
   it('abandons a request after timeoutMs: a loss', async () => {

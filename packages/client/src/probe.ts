@@ -22,7 +22,8 @@ export async function probe(
     const at = Date.now();
     let rtt: number | null = null;
     try {
-      const response = await fetchFn(url, { cache: 'no-store', headers, signal: abort.signal });
+      // As the SSE transport's requests (see there): no redirects, no window, so fetch need not clone the request.
+      const response = await fetchFn(url, { cache: 'no-store', headers, signal: abort.signal, redirect: 'error', window: null });
       rtt = Date.now() - at;
       // Read the (empty) body so that the connection goes back to the pool for the next request.
       await response.arrayBuffer();
