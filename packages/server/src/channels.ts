@@ -29,7 +29,9 @@ export class ChannelRules<U extends UserBase> {
   add(pattern: string, config: ChannelConfig<U> = {}): void {
     if (typeof pattern !== 'string' || pattern.length === 0) throw new TypeError('wirehop: channel pattern must be a non-empty string');
     if (typeof config !== 'object' || config === null) throw new TypeError(`wirehop: channel(${JSON.stringify(pattern)}) config must be an object`);
-    const { authorize, publish } = config;
+    const { authorize, publish, eventSource } = config;
+    if (eventSource !== undefined && typeof eventSource !== 'boolean')
+      throw new TypeError(`wirehop: channel(${JSON.stringify(pattern)}).eventSource must be a boolean`);
     if (authorize !== undefined && typeof authorize !== 'function')
       throw new TypeError(`wirehop: channel(${JSON.stringify(pattern)}).authorize must be a function`);
     if (publish !== undefined && typeof publish !== 'boolean' && typeof publish !== 'function')

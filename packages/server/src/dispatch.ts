@@ -8,7 +8,7 @@
 import { WirehopError, type ClientReliableFrame } from '@wirehop/protocol';
 import type { StreamPosition } from './broker.js';
 import type { ChannelRules } from './channels.js';
-import type { Hub } from './hub.js';
+import type { Hub, Subscriber } from './hub.js';
 import type { ServerLimits } from './options.js';
 import type { ServerSession } from './session.js';
 import type { ChannelConfig, Session, UserBase } from './types.js';
@@ -17,7 +17,7 @@ export type RequestHandler<U extends UserBase> = (data: unknown, session: Sessio
 export type MessageHandler<U extends UserBase> = (data: unknown, session: Session<U>) => void | Promise<void>;
 
 export interface DispatchContext<U extends UserBase> {
-  hub: Hub<ServerSession<U>>;
+  hub: Hub<Subscriber>;
   rules: ChannelRules<U>;
   requests: Map<string, RequestHandler<U>>;
   messages: Map<string, MessageHandler<U>>;

@@ -112,7 +112,7 @@ export async function resumeHere<U extends UserBase>(core: HandshakeCore<U>, sid
 }
 
 /** The user authenticate() returned, or a refusal. Exceptions that are not WirehopError are reported and hidden. */
-async function authenticateUser<U extends UserBase>(core: HandshakeCore<U>, id: string, ctx: AuthContext): Promise<{ ok: true; user: U } | Refusal> {
+export async function authenticateUser<U extends UserBase>(core: Pick<HandshakeCore<U>, 'options' | 'onError'>, id: string, ctx: AuthContext): Promise<{ ok: true; user: U } | Refusal> {
   const hook = core.options.authenticate;
   if (!hook) return { ok: true, user: { id } as U };
   let user: U;

@@ -1,6 +1,7 @@
 /**
  * The HTTP routes of protocol.md §5, as a Hono app relative to the base path: POST /session,
- * GET /sse, POST /send, GET /ping, OPTIONS (CORS preflight), DELETE /session (ends a session), and JSON bad_request answers for GET /ws without an upgrade and for other methods. SSE is written straight to the Node response and POST bodies are read straight from the
+ * GET /sse, POST /send, GET /ping, GET /events (a channel for a plain EventSource, event-streams.ts),
+ * OPTIONS (CORS preflight), DELETE /session (ends a session), and JSON bad_request answers for GET /ws without an upgrade and for other methods. SSE is written straight to the Node response and POST bodies are read straight from the
  * Node request (c.env from @hono/node-server), so limits apply as bytes arrive.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -20,6 +21,7 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { processBatch, type BatchAnswer } from './batch.js';
 import { readLines, readText } from './body.js';
+import { EVENTS_PATH, type EventStreams } from './event-streams.js';
 import { handshake, refuse, refusalBody, reopened, resumeHere, welcomeFrame, type HandshakeCore, type Refusal } from './handshake.js';
 import { corsHeaders, preflightHeaders } from './origin.js';
 import { parseCookies } from './request-info.js';
@@ -33,6 +35,8 @@ export interface HttpHost<U extends UserBase> extends HandshakeCore<U> {
   forward(kind: 'send' | 'delete', sid: string, token: string, body?: string): Promise<BatchAnswer | undefined>;
   /** The Origin allow-list decision (a throwing policy function counts as "no"). */
   originAllowed(origin: string | undefined, host: string | undefined, request: () => Request): boolean;
+  /** The EventSource channel streams (GET /events). */
+  readonly eventStreams: EventStreams<U>;
 }
 
 type Env = {
@@ -92,7 +96,7 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
   const app = new Hono<Env>();
 
   // Only wirehop's own paths: mounted at '/', a '*' middleware would also guard the application's routes.
-  const paths = Object.values(Paths);
+  const paths: string[] = [...Object.values(Paths), EVENTS_PATH];
   const guard: MiddlewareHandler<Env> = async (c, next) => {
     const origin = c.req.header('origin');
     // HTTP/2 has :authority instead of Host; the adapter puts it in the URL.
@@ -173,6 +177,22 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
     );
     session.attach(downstream, result.ack, welcomeFrame(host.options, result), Date.now());
     return RESPONSE_ALREADY_SENT;
+  });
+
+  app.get(EVENTS_PATH, async (c) => {
+    const { incoming, outgoing } = c.env ?? {};
+    if (!incoming || !outgoing) return notOnNode(c);
+    const refused = await host.eventStreams.open({
+      query: new URL(c.req.url).searchParams,
+      headers: c.req.raw.headers,
+      ip: incoming.socket?.remoteAddress,
+      response: outgoing,
+      http2: incoming.httpVersionMajor >= 2,
+      cors: c.get('cors'),
+      gone: () => outgoing.destroyed || incoming.socket?.destroyed === true,
+    });
+    if (!refused) return RESPONSE_ALREADY_SENT;
+    return fail(c, refused);
   });
 
   app.post(Paths.send, async (c) => {

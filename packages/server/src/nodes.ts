@@ -12,7 +12,7 @@ import { FrameCode, type Json, type Member, type StreamPosition } from '@wirehop
 import { errorAnswer, processBatch, textBody, type BatchAnswer } from './batch.js';
 import type { Broker } from './broker.js';
 import type { HandshakeCore } from './handshake.js';
-import { memberOf, type Hub } from './hub.js';
+import { memberOf, type Hub, type Subscriber } from './hub.js';
 import type { ServerSession, SessionState } from './session.js';
 import type { UserBase } from './types.js';
 
@@ -23,7 +23,7 @@ const IDLE_WAIT_MS = 3000;
 
 /** What the nodes module needs of the server. */
 export interface NodesHost<U extends UserBase> extends HandshakeCore<U> {
-  readonly hub: Hub<ServerSession<U>>;
+  readonly hub: Hub<Subscriber>;
   /** True when the channel's rule tracks presence. */
   tracksPresence(channel: string): boolean;
   /** Registers a session that moved here (no 'session' event: it is not new). */

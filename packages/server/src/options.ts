@@ -29,6 +29,7 @@ export interface ResolvedOptions<U extends UserBase = UserBase> {
   limits: ServerLimits;
   broker: Broker;
   history: HistoryLimits;
+  maxEventStreams: number;
   onError: (error: unknown, where: { session?: Session<U>; phase: string }) => void;
 }
 
@@ -40,11 +41,14 @@ export const ServerDefaults = {
   cors: { credentials: true, maxAgeS: 600 },
   /** Channel history kept for recovery and late joiners: publications per channel, and their age. */
   history: { size: 1000, ttlMs: 300_000 },
+  /** EventSource channel streams open at once. */
+  maxEventStreams: 10_000,
 } as const;
 
 const TOP_KEYS = new Set([
   'path', 'authenticate', 'origins', 'cors', 'heartbeatMs', 'heartbeatTimeoutMs', 'sessionTtlMs', 'helloTimeoutMs',
   'tombstoneTtlMs', 'maxTombstones', 'ackEvery', 'ackDelayMs', 'limits', 'onError', 'broker', 'history',
+  'maxEventStreams',
 ]);
 const LIMIT_KEYS = [
   'maxMessageBytes', 'maxBatchBytes', 'maxBatchFrames', 'replayBufferFrames', 'replayBufferBytes',
@@ -173,6 +177,7 @@ export function resolveOptions<U extends UserBase>(options: ServerOptions<U> = {
     limits: resolveLimits(o.limits),
     broker: resolveBroker(o.broker),
     history: resolveHistory('options.history', o.history, ServerDefaults.history),
+    maxEventStreams: integer('maxEventStreams', o.maxEventStreams, ServerDefaults.maxEventStreams, 0),
     onError: optionalFunction<ResolvedOptions<U>['onError']>('onError', o.onError) ?? defaultOnError,
   };
 }

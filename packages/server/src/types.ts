@@ -17,12 +17,18 @@ export interface UserBase {
 
 /** What `authenticate` gets to decide who a new session belongs to. */
 export interface AuthContext {
-  /** WHATWG Headers of the HELLO-carrying request (the WebSocket upgrade or `POST /session`). */
+  /** WHATWG Headers of the HELLO-carrying request (the WebSocket upgrade or `POST /session`), or of `GET /events`. */
   headers: Headers;
   cookies: Record<string, string>;
-  /** HELLO.auth, as the client sent it. */
+  /**
+   * HELLO.auth, as the client sent it. For an EventSource stream (which cannot set headers), the
+   * request's query parameters other than `channel` and `since`, as strings (undefined if none).
+   */
   auth: Json | undefined;
+  /** 'sse' for an EventSource stream too. */
   transport: 'websocket' | 'sse';
+  /** Set only for a read-only EventSource stream (`GET {path}/events`): the channel it asks for. */
+  channel?: string;
   ip: string | undefined;
 }
 
@@ -49,6 +55,13 @@ export interface ChannelConfig<U extends UserBase> {
    * overrides the server's `history` option. `false` keeps none: a lost session then gets a gap.
    */
   history?: false | HistoryOptions;
+  /**
+   * Let a plain browser `EventSource` read matching channels at `GET {path}/events?channel=<name>`
+   * (read-only, resumable with `Last-Event-ID`; docs/guide.md). The reader goes through
+   * `authenticate` and `authorize` as a session would. Default false: a channel is not readable
+   * this way unless its rule says so.
+   */
+  eventSource?: boolean;
 }
 
 /** How much of a channel's publications to keep. */
@@ -137,6 +150,11 @@ export interface ServerOptions<U extends UserBase = UserBase> {
   broker?: Broker;
   /** Channel history for every channel whose rule does not say otherwise. Default { size: 1000, ttlMs: 300_000 }. */
   history?: false | HistoryOptions;
+  /**
+   * Most EventSource channel streams (`GET {path}/events`) open at once; more are answered 503
+   * `stream_limit`. Default 10_000.
+   */
+  maxEventStreams?: number;
   /** User-callback errors and transport errors end here. Default: console.error. Never rethrown. */
   onError?: (error: unknown, where: { session?: Session<U>; phase: string }) => void;
 }
@@ -145,7 +163,7 @@ export interface ServerOptions<U extends UserBase = UserBase> {
 export interface Session<U extends UserBase = UserBase> {
   readonly id: string;
   readonly user: U;
-  /** Current downstream, read-only (for logs). null while detached. */
+  /** Current downstream, read-only (for logs). null while detached; 'sse' for the read-only EventSource stream `authorize` may be shown. */
   readonly transport: 'websocket' | 'sse' | null;
   readonly channels: ReadonlySet<string>;
   /** Application state for this session. */
@@ -206,6 +224,8 @@ export interface Wirehop<U extends UserBase = UserBase> {
   ready(): Promise<void>;
   session(id: string): Session<U> | undefined;
   readonly sessionCount: number;
+  /** EventSource channel streams open (or being opened) on this server; they are not sessions. */
+  readonly eventStreamCount: number;
   /** BYE server_closing to every session, closes transports and timers. */
   close(): Promise<void>;
 }

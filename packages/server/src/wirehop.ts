@@ -9,9 +9,10 @@ import type { Hono } from 'hono';
 import type { WebSocketServer } from 'ws';
 import { ChannelRules } from './channels.js';
 import { Dispatcher, type MessageHandler, type RequestHandler } from './dispatch.js';
+import { EventStreams } from './event-streams.js';
 import { createRoutes, type HttpHost } from './http.js';
 import type { BrokerHost, HistoryLimits } from './broker.js';
-import { Hub } from './hub.js';
+import { Hub, type Subscriber } from './hub.js';
 import { MemoryBroker } from './memory-broker.js';
 import { NodeSessions } from './nodes.js';
 import { createWebSocketServer, joinPath, listen, upgradeListener, type ListenHost, type UpgradeHost } from './node.js';
@@ -53,7 +54,9 @@ class WirehopServer<U extends UserBase>
   readonly registry: SessionRegistry<ServerSession<U>>;
   closing = false;
 
-  readonly hub: Hub<ServerSession<U>>;
+  /** Sessions and EventSource streams (event-streams.ts) alike subscribe here. */
+  readonly hub: Hub<Subscriber>;
+  readonly eventStreams: EventStreams<U>;
   private readonly nodes: NodeSessions<U>;
   private readonly rules = new ChannelRules<U>();
   private readonly requests = new Map<string, RequestHandler<U>>();
@@ -76,6 +79,7 @@ class WirehopServer<U extends UserBase>
     this.path = this.options.path;
     this.registry = new SessionRegistry(this.options);
     const { broker } = this.options;
+    const server = this;
     this.hub = new Hub({ limits: this.options.limits, broker, history: (channel) => this.historyOf(channel), onError: (error, phase) => this.onError(error, phase) });
     const host: BrokerHost = {
       publication: (channel, epoch, offset, payload) => this.hub.publication(channel, epoch, offset, payload),
@@ -84,6 +88,15 @@ class WirehopServer<U extends UserBase>
       error: (error) => this.onError(error, 'broker'),
       request: (message, from) => this.nodeRequest(message, from),
     };
+    this.eventStreams = new EventStreams<U>({
+      options: this.options,
+      hub: this.hub,
+      get closing() {
+        return server.closing;
+      },
+      rule: (channel) => this.rules.match(channel),
+      onError: (error, phase) => this.onError(error, phase),
+    });
     this.nodes = new NodeSessions(this, broker);
     this.started = broker.start(host);
     // Failing to start is reported here and again to whoever awaits ready() or listen().
@@ -109,6 +122,10 @@ class WirehopServer<U extends UserBase>
 
   get sessionCount(): number {
     return this.registry.size;
+  }
+
+  get eventStreamCount(): number {
+    return this.eventStreams.size;
   }
 
   mount(app: Hono): void {
@@ -312,6 +329,7 @@ class WirehopServer<U extends UserBase>
       if (connection.awaitingWelcome && now - connection.openedAt >= this.options.helloTimeoutMs)
         connection.fail('hello_timeout', `no HELLO within ${this.options.helloTimeoutMs} ms`);
     }
+    this.eventStreams.sweep(now);
     this.registry.expireTombstones(now);
     if (this.options.broker instanceof MemoryBroker) this.options.broker.sweep();
   }
@@ -343,6 +361,7 @@ class WirehopServer<U extends UserBase>
     this.sweeper.stop();
     this.acks.stop();
     for (const session of [...this.registry.values()]) session.end('server_closing', ErrorCodes.server_closing.meaning);
+    this.eventStreams.closeAll();
     for (const connection of this.connections) connection.terminate(ErrorCodes.server_closing.close, 'server_closing');
     if (this.connections.size > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
