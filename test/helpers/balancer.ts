@@ -58,7 +58,7 @@ export async function startBalancer(backends: number[]): Promise<Balancer> {
     const list = ports;
     for (let i = 0; i < list.length; i++) {
       const port = list[(start + i) % list.length]!;
-      const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+      const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true, noDelay: true });
       own(socket);
       const error = await new Promise<Error | undefined>((resolve) => {
         socket.once('connect', () => resolve(undefined));
@@ -74,7 +74,8 @@ export async function startBalancer(backends: number[]): Promise<Balancer> {
     return undefined;
   };
 
-  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
+  // noDelay on both sides, as real L4 balancers do: Nagle's algorithm would hold small frames back.
+  const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (client) => {
     own(client);
     // An error before the backend is chosen (the client gave up) must not crash the test process.
     client.on('error', () => {});
