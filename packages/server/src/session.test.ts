@@ -50,7 +50,7 @@ function makeSession(options: ServerOptions = {}, dispatch?: SessionHost<UserBas
     onError: (error) => void errors.push(error),
   };
   const session = new ServerSession('sid', 'token', { id: 'u' }, host, 0);
-  return { session, dispatched, ended, errors, acks: () => acksScheduled };
+  return { session, host, dispatched, ended, errors, acks: () => acksScheduled };
 }
 
 const welcome = '[25,{"v":1,"sid":"sid","resumed":false,"ack":0,"heartbeatMs":1,"heartbeatTimeoutMs":1,"sessionTtlMs":1,"maxMessageBytes":10}]';
@@ -125,6 +125,32 @@ describe('ServerSession outbound', () => {
     expect(d.written.at(-1)?.frame).toMatchObject({ type: 'bye', code: 'replay_overflow', ack: 0 });
     expect(d.closedWith?.[0]).toBe(4429);
     expect(session.isOpen).toBe(false);
+  });
+
+  it('counts held frames by their full text, and a session moved elsewhere replays the same text', () => {
+    const { session } = makeSession();
+    const texts: string[] = [];
+    const d = new MemoryDownstream();
+    const write = d.write.bind(d);
+    d.write = (text, id) => (texts.push(text), write(text, id));
+    session.attach(d, 0, welcome, 0);
+    texts.length = 0;
+    // Seqs 1..12 (one and two digits), events and a message and a reply between them.
+    for (let i = 1; i <= 10; i++) publish(session, i);
+    session.send('note', { long: 'x'.repeat(100) });
+    session.reply(3, 'ok');
+    expect(texts).toHaveLength(12);
+    expect(session.held).toMatchObject({ frames: 12, units: texts.reduce((n, t) => n + t.length, 0) });
+
+    const state = session.exportState();
+    expect(state.frames).toEqual(texts);
+    const there = ServerSession.fromState(state, makeSession().host, 0);
+    expect(there.held).toEqual(session.held);
+    const d2 = new MemoryDownstream();
+    const again: string[] = [];
+    d2.write = (text) => void again.push(text);
+    there.attach(d2, 4, welcome, 0);
+    expect(again.slice(1)).toEqual(texts.slice(4));
   });
 
   it('validates what the application sends', () => {

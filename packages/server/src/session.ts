@@ -64,6 +64,42 @@ export interface SessionState {
 const MAX_PENDING_FRAMES = 10_000;
 
 /** One limits object per server for every session's replay window, not one per session. */
+/**
+ * A frame in the replay buffer, without its sequence number: an EVENT as its tail alone, anything
+ * else as [code, tail]. A publication's tail is encoded once and shared by every subscriber, so
+ * holding it costs a session one reference; holding the whole frame text would cost every session
+ * its own copy of the payload (V8 flattens the concatenation when it is written), kept until the
+ * ack and so promoted out of the young generation: most of the garbage collector's work in a
+ * fan-out. The text is made when written, and dies young.
+ */
+type Held = string | readonly [FrameCode, string];
+
+function heldFrame(held: Held, seq: number): string {
+  return typeof held === 'string' ? encodeWithTail(FrameCode.event, seq, held) : encodeWithTail(held[0], seq, held[1]);
+}
+
+/** The Held form of a frame's text (`[code,seq,tail`), for a session that moved here with its frames. */
+function heldOf(text: string): Held {
+  const first = text.indexOf(',');
+  const code = Number(text.slice(1, first)) as FrameCode;
+  const tail = text.slice(text.indexOf(',', first + 1) + 1);
+  return code === FrameCode.event ? tail : [code, tail];
+}
+
+/** The length of encodeWithTail(code, seq, tail), without building it: what the replay limits count. */
+function frameLength(code: FrameCode, seq: number, tail: string): number {
+  return tail.length + 3 + digits(code) + digits(seq);
+}
+
+function digits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
 const sharedLimits = new WeakMap<ServerLimits, SendWindowLimits>();
 function windowLimits(limits: ServerLimits): SendWindowLimits {
   let shared = sharedLimits.get(limits);
@@ -95,7 +131,8 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   /** Time of the last heartbeat written to the current downstream. */
   lastBeat = 0;
 
-  private readonly out: SendWindow<string>;
+  /** Frames until acked, held as their seq-less tail (see Held). */
+  private readonly out: SendWindow<Held>;
   private readonly inbound = new ReceiveWindow();
   /** Client frames waiting for a pending hook; made when the first frame arrives. */
   private queue: ClientReliableFrame[] | undefined;
@@ -167,8 +204,8 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
       this.forward(code, tail);
       return true;
     }
-    const text = encodeWithTail(code, this.out.nextSeq, tail);
-    if (this.out.push(text, text.length) === 0) {
+    const held: Held = code === FrameCode.event ? tail : [code, tail];
+    if (this.out.push(held, frameLength(code, this.out.nextSeq, tail)) === 0) {
       this.state = 'ending';
       const { replayBufferFrames, replayBufferBytes } = this.host.options.limits;
       const message = `over ${replayBufferFrames} frames or ${replayBufferBytes} bytes unacknowledged (replay buffer full)`;
@@ -213,9 +250,9 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
         return;
       }
       const seq = this.written + 1;
-      const text = this.out.get(seq);
+      const held = this.out.get(seq);
       this.written = seq;
-      if (text !== undefined) d.write(text, seq);
+      if (held !== undefined) d.write(heldFrame(held, seq), seq);
     }
   }
 
@@ -371,7 +408,7 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
 
   exportState(): SessionState {
     const frames: string[] = [];
-    for (const [, text] of this.out.after(this.out.acked)) frames.push(text);
+    for (const [seq, held] of this.out.after(this.out.acked)) frames.push(heldFrame(held, seq));
     const state: SessionState = { id: this.id, token: this.token, user: this.user, processed: this.processed, acked: this.out.acked, frames };
     if (this.appData) state.data = this.appData;
     return state;
@@ -397,7 +434,7 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   /** A session that moved here from another node, as it was there. */
   static fromState<U extends UserBase>(state: SessionState, host: SessionHost<U>, now: number): ServerSession<U> {
     const session = new ServerSession<U>(state.id, state.token, state.user as U, host, now);
-    session.out.restore(state.acked, state.frames.map((text) => [text, text.length] as const));
+    session.out.restore(state.acked, state.frames.map((text) => [heldOf(text), text.length] as const));
     session.inbound.last = state.processed;
     session.inbound.acked = state.processed;
     session.processed = state.processed;
