@@ -3,6 +3,7 @@
  * topology of the same run) and its markdown. Nothing here is measured: every figure comes from
  * the trials.
  */
+import { num, spreadText } from '../lib/report.js';
 import { spread, type Spread } from '../lib/stats.js';
 import { BASELINE_TOPOLOGY, type Topology } from './config.js';
 import type { ClusterTrial } from './trial.js';
@@ -67,13 +68,8 @@ export function cpuShare(trials: ClusterTrial[], topology: string, phase: string
   return spread(values)?.median;
 }
 
-const num = (x: number, digits: number) => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
 function cellText(cell: Cell | undefined, row: Row): string {
-  if (!cell) return '—';
-  const range = cell.n > 1 ? ` (${num(cell.min, row.digits)}–${num(cell.max, row.digits)})` : '';
-  const ratio = cell.ratio === undefined ? '' : ` ×${cell.ratio.toFixed(2)}`;
-  return `${num(cell.median, row.digits)}${range}${ratio}`;
+  return cell ? spreadText(cell, row.digits) : '—';
 }
 
 export interface ClusterMeta {

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { now } from '../lib/clock.js';
 import { Child } from '../lib/rpc.js';
 import type { ConnectManyResult, CpuSample } from '../scenarios/common.js';
+import type { CollectResult } from '../scenarios/fanout.js';
 import type { ClusterParams, Topology } from './config.js';
 import type { BroadcastResult } from './node.js';
 import { machineBusyMs, startCluster, type Cluster } from './topology.js';
@@ -27,16 +28,6 @@ export interface ClusterTrial {
   metrics?: Record<string, number>;
   details?: Record<string, unknown>;
   error?: string;
-}
-
-/** What fanoutCollect answers (bench/scenarios/fanout.ts). */
-interface CollectResult {
-  delivered: number;
-  duplicated: number;
-  reordered: number;
-  lastAt: number;
-  p50: number;
-  p99: number;
 }
 
 interface CpuSnapshot {

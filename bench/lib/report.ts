@@ -50,16 +50,22 @@ export function summarise(trials: Trial[], scenarios: readonly Scenario[], stack
   return out;
 }
 
-function num(x: number, digits: number): string {
+/** A figure with `digits` decimals and thousands separators. */
+export function num(x: number, digits: number): string {
   return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 function cellText(cell: Summary[string][string][string] | undefined, m: Metric): string {
   if (!cell) return '—';
   if ('missing' in cell) return cell.missing === 'n/a' ? '—' : cell.missing;
-  const range = cell.n > 1 ? ` (${num(cell.min, m.digits)}–${num(cell.max, m.digits)})` : '';
+  return spreadText(cell, m.digits);
+}
+
+/** `median (min–max) ×ratio`: a cell of the results tables (the range only over several repeats). */
+export function spreadText(cell: { median: number; min: number; max: number; n: number; ratio?: number }, digits: number): string {
+  const range = cell.n > 1 ? ` (${num(cell.min, digits)}–${num(cell.max, digits)})` : '';
   const ratio = cell.ratio === undefined ? '' : ` ×${cell.ratio.toFixed(2)}`;
-  return `${num(cell.median, m.digits)}${range}${ratio}`;
+  return `${num(cell.median, digits)}${range}${ratio}`;
 }
 
 /** One target of the issue: `stack`'s `metric` against `against`'s, within `bound`. */

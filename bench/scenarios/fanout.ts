@@ -85,7 +85,8 @@ async function fanoutArm(env: ClientEnv, a: { count: number }): Promise<number> 
   return n;
 }
 
-interface CollectResult {
+/** What fanoutCollect answers (also read by bench/cluster/trial.ts). */
+export interface CollectResult {
   delivered: number;
   duplicated: number;
   reordered: number;
