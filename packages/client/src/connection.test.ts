@@ -554,25 +554,31 @@ describe('network hints: online, offline, visibilitychange', () => {
     expect(net.streams[0]!.aborted).toBe(false);
   });
 
-  it('on SSE an ack rides on the next message POST, and alone waits 2–3 s, not 50 ms', async () => {
+  it('on SSE an ack rides on a message POST once 32 frames wait, and alone waits 2–3 s, not 50 ms', async () => {
     const net = createNet();
     const { client } = track(start(net, { adaptive: false, transports: ['sse'] }));
     await settle();
     const stream = net.streams[0]!;
-    stream.push(welcome(), message(1), message(2));
+    const acks = () => net.posts.flatMap((body) => body.filter((f) => f.type === 'ack'));
+    stream.push(welcome(), ...Array.from({ length: 31 }, (_, i) => message(i + 1)));
     await settle(1_900);
-    const acks = () => net.posts.map((body) => body.filter((f) => f.type === 'ack'));
-    expect(acks().flat()).toEqual([]); // not yet: no POST went, and the lone ack still waits
-    const sent = client.send('x', 'a');
+    expect(acks()).toEqual([]); // not yet: the lone ack still waits
+    const sent = [client.send('x', 'a')];
     await settle();
-    // One POST: the message, and the ack with it.
-    expect(net.posts.at(-1)).toEqual([expect.objectContaining({ type: 'send', seq: 1 }), { type: 'ack', ack: 2 }]);
-    stream.push(message(3));
+    // 31 waiting: fewer than an ack on WebSocket would wait for, so the POST carries the message alone.
+    expect(net.posts.at(-1)).toEqual([expect.objectContaining({ type: 'send', seq: 1 })]);
+    stream.push(message(32));
+    await settle();
+    sent.push(client.send('x', 'b'));
+    await settle();
+    // 32 waiting: the message's POST takes the ack along.
+    expect(net.posts.at(-1)).toEqual([expect.objectContaining({ type: 'send', seq: 2 }), { type: 'ack', ack: 32 }]);
+    stream.push(message(33));
     await settle(1_999);
-    expect(acks().flat()).toEqual([{ type: 'ack', ack: 2 }]);
+    expect(acks()).toEqual([{ type: 'ack', ack: 32 }]);
     await settle(1_001);
-    expect(acks().flat()).toEqual([{ type: 'ack', ack: 2 }, { type: 'ack', ack: 3 }]);
-    sent.catch(() => {}); // unacked: rejected when the client closes
+    expect(acks()).toEqual([{ type: 'ack', ack: 32 }, { type: 'ack', ack: 33 }]);
+    for (const p of sent) p.catch(() => {}); // unacked: rejected when the client closes
   });
 
   it('listens only once connecting, and stops when closed', async () => {

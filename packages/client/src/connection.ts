@@ -318,8 +318,8 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
 
   /**
    * On SSE an ack of its own is an HTTP request, so there acks wait for 8× as many frames (256 by
-   * default) or 40× as long (2–3 s), and otherwise ride on a POST that goes anyway: a PING, a
-   * message. The server's replay buffer holds the difference; acks are not needed for delivery
+   * default) or 40× as long (2–3 s), and otherwise ride on a POST that goes anyway: a PING's, or a
+   * message's once ackEvery frames wait. The server's replay buffer holds the difference; acks are not needed for delivery
    * (a resume names the last frame it got). The wait is jittered: every subscriber of a broadcast
    * starts its timer at the same moment, and a server should not get all their POSTs at once. On
    * WebSocket an ack is a few bytes on an open socket.
@@ -576,7 +576,9 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     },
     send(frame) {
       cur?.t!.send([frame]);
-      if (cur?.name === 'sse') sendAck(); // in the same POST (the transport batches a task's frames)
+      // In the same POST (the transport batches a task's frames), once as many frames wait as
+      // would make an ack on WebSocket: one per message would double what a busy POST carries.
+      if (cur?.name === 'sse' && sess.in.unacked >= ackEvery) sendAck();
     },
     switchTransport(to) {
       if (!order.includes(to)) return Promise.reject(new TypeError(`wirehop: cannot switch to ${JSON.stringify(to)}: transports lists ${JSON.stringify(order)}`));

@@ -112,7 +112,7 @@ export interface ClientOptions {
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
   /**
    * Ack after this many unacked server frames. Default `Defaults.ackEvery` (32). On SSE, where an
-   * ack is an HTTP request, 8× as many, and any POST that goes anyway carries one.
+   * ack is an HTTP request, 8× as many, or with the next message once this many wait.
    */
   ackEvery?: number;
   /** ...or this long after the first unacked one. Default `Defaults.ackDelayMs` (50). On SSE 40× as long, plus up to half again at random. */
