@@ -403,6 +403,18 @@ export function brokerConformance(
       expect(await a.broker.sessionOwner('s1')).toBeUndefined();
     });
 
+    it('keeps how a session ended for other nodes, until its TTL', async () => {
+      const [a, b] = (await nodes(2)) as [Node, Node];
+      const record = { code: 'session_expired', message: 'no transport for 30000 ms', ack: 7, tokenHash: 'ab'.repeat(32) };
+      expect(await b.broker.endedSession('gone')).toBeUndefined();
+      await a.broker.endSession('gone', record, 1500);
+      await a.broker.endSession('brief', record, 1);
+      expect(await b.broker.endedSession('gone')).toEqual(record);
+      const expired = (sid: string) => async () => ((await b.broker.endedSession(sid)) === undefined ? true : undefined);
+      await eventually(expired('brief'), 'a 1 ms record to expire');
+      await eventually(expired('gone'), 'a 1,500 ms record to expire');
+    });
+
     it('sends a request to another node and resolves with its answer or its error', async () => {
       const [a, b] = (await nodes(2)) as [Node, Node];
       expect(await a.broker.request(b.broker.nodeId, { ask: [1, 'two'] }, 5_000)).toEqual({ echo: { ask: [1, 'two'] } });

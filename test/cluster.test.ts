@@ -8,8 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { createClient, type WirehopClient } from '@wirehop/client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCodes, PROTOCOL_VERSION, encodeFrame } from '@wirehop/protocol';
 import { startBalancer, type Balancer } from './helpers/balancer.js';
 import { startNode, type NodeProcess } from './helpers/node-process.js';
+import { rawSend, rawWs } from './helpers/raw.js';
 import { startRedis, type RedisServer } from './helpers/redis.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -129,6 +131,28 @@ describe('three nodes on Redis behind a round-robin balancer', () => {
     // The same session's other channel had room in its history: nothing lost, no gap.
     expect(roomy.gaps).toEqual([]);
     expect(roomy.offsets).toEqual(range(1, 210));
+  }, 60_000);
+
+  it('a late resume on another node learns how the session ended and how far it got', async () => {
+    // A raw client on node 1: a request (client seq 1) is processed, then the socket is dropped and
+    // the application ends the session while nobody is attached.
+    const first = await rawWs(`${nodes[0]!.url}/wirehop`);
+    first.send({ type: 'hello', v: PROTOCOL_VERSION, auth: { user: 'late' } });
+    const { sid, token } = await first.next('welcome');
+    first.send({ type: 'request', seq: 1, method: 'whoami', data: null });
+    expect(await first.next('reply')).toMatchObject({ re: 1, data: 'n1' });
+    first.ws.terminate();
+    await waitFor(async () => (await control<{ closed: boolean }>(nodes[0]!, `/control/close/${sid}`, {})).closed, { what: 'the session closed on node 1' });
+
+    // Node 2 never held it, yet answers as node 1 would: session_closed, and client frame 1 was processed.
+    const late = await rawWs(`${nodes[1]!.url}/wirehop`);
+    late.send({ type: 'hello', v: PROTOCOL_VERSION, sid, token: token!, ack: 0 });
+    expect(await late.next('bye')).toMatchObject({ code: 'session_closed', ack: 1 });
+    expect((await late.closed).code).toBe(ErrorCodes.session_closed.close);
+    // So does POST /send on node 3; a wrong token learns nothing more than 'unauthorized', as on node 1.
+    const again = encodeFrame({ type: 'request', seq: 2, method: 'whoami', data: null }) + '\n';
+    expect(await rawSend(`${nodes[2]!.url}/wirehop`, sid, token!, again)).toMatchObject({ status: 410, json: { error: { code: 'session_closed', ack: 1 } } });
+    expect(await rawSend(`${nodes[2]!.url}/wirehop`, sid, 'not-the-token', again)).toMatchObject({ status: 401, json: { error: { code: 'unauthorized' } } });
   }, 60_000);
 
   it('delivers 20,000 publications from random nodes to 100 clients exactly once, in order, while a node is killed and restarted', async () => {

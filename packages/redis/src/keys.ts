@@ -23,6 +23,8 @@ export interface Keys {
   nodes: string;
   /** String: the id of the node holding the session. */
   session(sid: string): string;
+  /** String (PX tombstone TTL): JSON of how an ended session ended (EndedSession). */
+  ended(sid: string): string;
   /** Pub/sub channel of a node's requests and answers. */
   inbox(nodeId: string): string;
 }
@@ -39,6 +41,7 @@ export function keysFor(prefix: string): Keys {
     node: (nodeId) => `${prefix}node:${nodeId}`,
     nodes: `${prefix}nodes`,
     session: (sid) => `${prefix}s:${sid}`,
+    ended: (sid) => `${prefix}e:${sid}`,
     inbox: (nodeId) => `${prefix}n:${nodeId}`,
   };
 }

@@ -6,7 +6,7 @@
  * claims) it also keeps here, to put back when Redis lost it.
  */
 import { WirehopError, type Json, type Member } from '@wirehop/protocol';
-import type { Broker, BrokerHost, HistoryLimits, HistoryPage, StreamPosition } from '@wirehop/server';
+import type { Broker, BrokerHost, EndedSession, HistoryLimits, HistoryPage, StreamPosition } from '@wirehop/server';
 import type { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import { keysFor, presenceField, type Keys } from './keys.js';
@@ -326,6 +326,31 @@ export class RedisBroker implements Broker {
       throw unavailable(e, `could not look up session ${sid}`);
     });
     return typeof owner === 'string' ? owner : undefined;
+  }
+
+  async endSession(sid: string, record: EndedSession, ttlMs: number): Promise<void> {
+    this.assertStarted();
+    if (ttlMs <= 0) return;
+    await this.cmd.set(this.keys.ended(sid), JSON.stringify(record), 'PX', ttlMs).catch((e) => {
+      throw unavailable(e, `could not record the end of session ${sid}`);
+    });
+  }
+
+  async endedSession(sid: string): Promise<EndedSession | undefined> {
+    this.assertStarted();
+    const text = await this.cmd.get(this.keys.ended(sid)).catch((e) => {
+      throw unavailable(e, `could not look up the end of session ${sid}`);
+    });
+    if (text === null) return undefined;
+    let record: Partial<EndedSession>;
+    try {
+      record = JSON.parse(text) as Partial<EndedSession>;
+    } catch {
+      return undefined;
+    }
+    // Written by this module, but Redis is shared: anything else reads as "nothing kept".
+    if (typeof record.code !== 'string' || typeof record.message !== 'string' || typeof record.ack !== 'number' || typeof record.tokenHash !== 'string') return undefined;
+    return record as EndedSession;
   }
 
   /** See {@link Inbox.request}: rejects `broker_unavailable` at once when the node is not alive, `timeout` after `timeoutMs`. */

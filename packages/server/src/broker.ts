@@ -39,6 +39,16 @@ export interface HistoryPage {
 }
 
 /** What a broker calls on the node it serves. Calls must not throw; errors go to `error`. */
+/** How a session ended, as kept for other nodes (see Broker.endSession). */
+export interface EndedSession {
+  code: string;
+  message: string;
+  /** Last client frame the session processed. */
+  ack: number;
+  /** SHA-256 of the resume token, hex: a node checks a resume against it without the token being stored. */
+  tokenHash: string;
+}
+
 export interface BrokerHost {
   /** A publication on a channel this node subscribed to, published by any node. */
   publication(channel: string, epoch: string, offset: number, payload: string): void;
@@ -103,6 +113,14 @@ export interface Broker {
   releaseSession(sid: string): Promise<void>;
   /** The live node holding `sid`, or undefined when none does (never claimed, released, or its node died). */
   sessionOwner(sid: string): Promise<string | undefined>;
+  /**
+   * Session `sid` ended: keep `record` for `ttlMs`, so that a late resume reaching another node
+   * learns how far the session got, as it would on the node where it ended. A single-node broker
+   * keeps nothing (that node's own tombstones answer).
+   */
+  endSession(sid: string, record: EndedSession, ttlMs: number): Promise<void>;
+  /** What {@link endSession} kept for `sid`, while it is kept. */
+  endedSession(sid: string): Promise<EndedSession | undefined>;
   /** Sends `message` to node `nodeId`'s `host.request` and resolves with its answer; rejects on timeout. */
   request(nodeId: string, message: Json, timeoutMs: number): Promise<Json>;
 }

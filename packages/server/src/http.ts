@@ -148,7 +148,7 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
   // "gone" from "reconnecting". WebSocket clients close with 1000 instead.
   app.delete(Paths.session, async (c) => {
     let session = sessionFromHeaders(c, host, 'DELETE /session');
-    if (session instanceof Response && session.status === 404) session = (await forwarded(c, host, 'delete')) ?? session;
+    if (session instanceof Response && session.status === 404) session = (await forwarded(c, host, 'delete')) ?? lookedUpAgain(c, host, 'DELETE /session', session);
     // Ending a session that already ended is not an error: the client's intent is satisfied.
     if (session instanceof Response) return session.status === 410 ? c.body(null, 204, c.get('cors')) : session;
     session.end('client_closed', 'the client closed the session');
@@ -199,7 +199,7 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
     const incoming = c.env?.incoming;
     if (!incoming) return notOnNode(c);
     const session = sessionFromHeaders(c, host, 'POST /send');
-    if (session instanceof Response) return session.status === 404 ? ((await forwarded(c, host, 'send', incoming)) ?? session) : session;
+    if (session instanceof Response) return session.status === 404 ? ((await forwarded(c, host, 'send', incoming)) ?? lookedUpAgain(c, host, 'POST /send', session)) : session;
     const length = contentLength(c);
     if (length !== undefined && length > limits.maxBatchBytes)
       return failCode(c, 'body_too_large', `body exceeds maxBatchBytes (${limits.maxBatchBytes} bytes)`, session.processed);
@@ -210,6 +210,15 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
   for (const path of paths) app.all(path, (c) => failCode(c, 'bad_request', `${c.req.method} is not supported on ${path}`));
 
   return app;
+}
+
+/**
+ * The refusal for a session no live node holds, looked up again after forwarded(): the lookup may
+ * now know the tombstone another node left (nodes.ts), and answer with how far the session got.
+ */
+function lookedUpAgain<U extends UserBase>(c: C, host: HttpHost<U>, what: string, unknown: Response): Response {
+  const again = sessionFromHeaders(c, host, what);
+  return again instanceof Response ? again : unknown;
 }
 
 /**

@@ -23,4 +23,4 @@ export type {
   Wirehop,
 } from './types.js';
 export { MemoryBroker } from './memory-broker.js';
-export type { Broker, BrokerHost, BrokerPublication, HistoryLimits, HistoryPage } from './broker.js';
+export type { Broker, BrokerHost, BrokerPublication, EndedSession, HistoryLimits, HistoryPage } from './broker.js';

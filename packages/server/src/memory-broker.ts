@@ -5,7 +5,7 @@
  */
 import { WirehopError, type Json, type Member } from '@wirehop/protocol';
 import { nanoid } from 'nanoid';
-import type { Broker, BrokerHost, BrokerPublication, HistoryLimits, HistoryPage, StreamPosition } from './broker.js';
+import type { Broker, BrokerHost, BrokerPublication, EndedSession, HistoryLimits, HistoryPage, StreamPosition } from './broker.js';
 
 interface Stored extends BrokerPublication {
   at: number;
@@ -138,6 +138,10 @@ export class MemoryBroker implements Broker {
   async claimSession(): Promise<void> {}
   async releaseSession(): Promise<void> {}
   async sessionOwner(): Promise<string | undefined> {
+    return undefined;
+  }
+  async endSession(): Promise<void> {}
+  async endedSession(): Promise<EndedSession | undefined> {
     return undefined;
   }
   async request(nodeId: string, _message: Json): Promise<Json> {

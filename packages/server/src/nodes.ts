@@ -6,9 +6,12 @@
  *   re-subscribes from those positions, so publications in between come from history.
  * - a POST /send or DELETE /session is forwarded to the owner, which answers it as its own.
  * When the owner is dead nobody holds the session: the client gets session_unknown, starts a new
- * session and recovers its channels from history (protocol.md §3).
+ * session and recovers its channels from history (protocol.md §3). A session that ended (TTL,
+ * close, overflow) leaves its tombstone in the broker too, so a late resume on any node learns how
+ * far it got, exactly as on the node where it ended.
  */
-import { FrameCode, type Json, type Member, type StreamPosition } from '@wirehop/protocol';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { FrameCode, isErrorCode, type ErrorCode, type Json, type Member, type StreamPosition } from '@wirehop/protocol';
 import { errorAnswer, processBatch, textBody, type BatchAnswer } from './batch.js';
 import type { Broker } from './broker.js';
 import type { HandshakeCore } from './handshake.js';
@@ -64,6 +67,24 @@ export class NodeSessions<U extends UserBase> {
     if (this.broker.distributed) this.broker.releaseSession(session.id).catch(this.report('claim'));
   }
 
+  /** The session ended here: its tombstone goes to the broker as well, for a late resume elsewhere. */
+  ended(session: ServerSession<U>, code: ErrorCode, message: string): void {
+    const { tombstoneTtlMs, maxTombstones } = this.host.options;
+    if (!this.broker.distributed || tombstoneTtlMs === 0 || maxTombstones === 0) return;
+    const record = { code, message, ack: session.processed, tokenHash: tokenHash(session.token) };
+    this.broker.endSession(session.id, record, tombstoneTtlMs).catch(this.report('tombstone'));
+  }
+
+  /**
+   * Nobody holds `sid`: if it ended on some node and `token` is its token, remember its tombstone
+   * here, so the lookup that follows answers with how it ended and how far it got.
+   */
+  private async importEnded(sid: string, token: string): Promise<void> {
+    const record = await this.broker.endedSession(sid);
+    if (!record || !isErrorCode(record.code) || !hashesEqual(record.tokenHash, tokenHash(token))) return;
+    this.host.registry.remember(sid, { code: record.code, message: record.message, ack: record.ack, token, endedAt: Date.now() });
+  }
+
   /** The live node holding `sid` if it is another one. */
   private async remoteOwner(sid: string): Promise<string | undefined> {
     if (!this.broker.distributed) return undefined;
@@ -89,7 +110,7 @@ export class NodeSessions<U extends UserBase> {
 
   private async fetch(sid: string, token: string): Promise<void> {
     const owner = await this.remoteOwner(sid);
-    if (!owner) return;
+    if (!owner) return this.importEnded(sid, token);
     const answer = (await this.broker.request(owner, { t: 'handoff', sid, token, to: this.broker.nodeId }, REQUEST_TIMEOUT_MS)) as unknown as Handoff;
     if (!answer.ok || !answer.state || this.host.registry.get(sid)) return;
     const session = this.host.restoreSession(answer.state);
@@ -112,7 +133,10 @@ export class NodeSessions<U extends UserBase> {
   /** A POST /send body or a DELETE for a session another node holds: its answer, or undefined if none does. */
   async forward(kind: 'send' | 'delete', sid: string, token: string, body = ''): Promise<BatchAnswer | undefined> {
     const owner = await this.remoteOwner(sid);
-    if (!owner) return undefined;
+    if (!owner) {
+      if (this.broker.distributed) await this.importEnded(sid, token);
+      return undefined;
+    }
     const message: Json = kind === 'send' ? { t: 'send', sid, token, body } : { t: 'delete', sid, token };
     return (await this.broker.request(owner, message, REQUEST_TIMEOUT_MS)) as unknown as BatchAnswer;
   }
@@ -173,4 +197,15 @@ export class NodeSessions<U extends UserBase> {
     this.host.registry.forget(session);
     return { ok: true, state, channels, presence };
   }
+}
+
+/** SHA-256 of a resume token, hex: what the broker keeps instead of the token. */
+function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function hashesEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
 }

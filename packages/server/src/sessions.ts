@@ -86,8 +86,14 @@ export class SessionRegistry<S extends { readonly id: string; readonly token: st
   /** Forgets a live session and remembers how it ended. */
   end(session: S, code: ErrorCode, message: string, ack: number, now: number): void {
     this.live.delete(session.id);
-    if (this.limits.maxTombstones === 0 || this.limits.tombstoneTtlMs === 0) return;
-    this.tombstones.set(session.id, { code, message, ack, token: session.token, endedAt: now });
+    this.remember(session.id, { code, message, ack, token: session.token, endedAt: now });
+  }
+
+  /** Remembers how session `id` ended (here, or on another node: see nodes.ts), within the limits. */
+  remember(id: string, tombstone: Tombstone): void {
+    if (this.limits.maxTombstones === 0 || this.limits.tombstoneTtlMs === 0 || this.live.has(id)) return;
+    this.tombstones.delete(id); // re-inserted last: the map's order is end order
+    this.tombstones.set(id, tombstone);
     if (this.tombstones.size > this.limits.maxTombstones) {
       const oldest = this.tombstones.keys().next();
       if (!oldest.done) this.tombstones.delete(oldest.value);

@@ -246,6 +246,7 @@ class WirehopServer<U extends UserBase>
   ended(session: ServerSession<U>, code: ErrorCode, message: string): void {
     this.registry.end(session, code, message, session.processed, Date.now());
     this.nodes.released(session);
+    this.nodes.ended(session, code, message);
     for (const channel of this.hub.unsubscribeAll(session)) {
       if (this.tracksPresence(channel))
         this.hub.leave(session, channel).catch((error: unknown) => this.onError(error, 'presence', session));
