@@ -18,31 +18,16 @@
  * connections and HTTP/2 sessions. A Resource Timing entry is only added once a response's body has
  * ended, so the page's event stream shows up there only after the page closes its client.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { clientBundle } from '../../examples/kit/src/bundle.js';
-import { launchChromium, screenshot } from '../helpers/browser.js';
+import { screenshot, useTlsBrowser } from '../helpers/browser.js';
 import { startH2Server } from '../helpers/h2-server.js';
-import { selfSignedCertificate, type TestCertificate } from '../helpers/tls.js';
 
 const TABS = 8;
 const EVENTS = 20;
 
-let certificate: TestCertificate | undefined;
-let browser: Browser | undefined;
-beforeAll(async () => {
-  [certificate, browser] = await Promise.all([selfSignedCertificate(), launchChromium()]);
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await certificate?.remove();
-});
-
-let cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const suite = useTlsBrowser();
 
 /**
  * One tab: a client forced onto SSE that subscribes to 'news', records its items in `__got`, sets
@@ -85,13 +70,13 @@ const PAGE = `<!doctype html>
 /** The page, the client bundle and wirehop, on HTTP/2 with TLS (test/helpers/h2-server.ts). */
 async function startServer() {
   const bundle = await clientBundle();
-  const server = await startH2Server(certificate!, (app, wh) => {
+  const server = await startH2Server(suite.certificate, (app, wh) => {
     wh.channel('news');
     wh.onRequest('echo', (d) => d);
     app.get('/', (c) => c.html(PAGE));
     app.get('/client.js', (c) => c.body(bundle, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
   });
-  cleanup.push(() => server.close());
+  suite.cleanup(() => server.close());
   return server;
 }
 
@@ -126,8 +111,8 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 it('the SSE transport works over HTTP/2 in Chromium, so many tabs share one connection', async () => {
   const { wh, origin, seen } = await startServer();
-  const context = await browser!.newContext({ ignoreHTTPSErrors: true, viewport: { width: 800, height: 900 } });
-  cleanup.push(() => context.close());
+  const context = await suite.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 800, height: 900 } });
+  suite.cleanup(() => context.close());
   // Generous: these waits end on a condition, the deadline only matters when something is broken.
   context.setDefaultTimeout(30_000);
   const errors: string[] = [];

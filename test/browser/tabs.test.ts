@@ -16,31 +16,16 @@ import http2 from 'node:http2';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createWirehop, type Wirehop } from '@wirehop/server';
 import { clientBundle } from '../../examples/kit/src/bundle.js';
-import { eventually, launchChromium, screenshot } from '../helpers/browser.js';
-import { selfSignedCertificate, type TestCertificate } from '../helpers/tls.js';
+import { eventually, screenshot, useTlsBrowser } from '../helpers/browser.js';
 
 /** The default of `sseTabSlots`. */
 const SLOTS = 4;
 const TABS = SLOTS + 2;
 
-let certificate: TestCertificate | undefined;
-let browser: Browser | undefined;
-beforeAll(async () => {
-  [certificate, browser] = await Promise.all([selfSignedCertificate(), launchChromium()]);
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await certificate?.remove();
-});
-
-let cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const suite = useTlsBrowser();
 
 /**
  * One tab: a client forced onto SSE (or `?transports=`, and `?static` for `adaptive: false`) at
@@ -110,8 +95,8 @@ async function app(wh: Wirehop, notes: Map<unknown, number>): Promise<Hono> {
 }
 
 async function newContext(options: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext; errors: string[] }> {
-  const context = await browser!.newContext({ viewport: { width: 900, height: 300 }, ...options });
-  cleanup.push(() => context.close());
+  const context = await suite.browser.newContext({ viewport: { width: 900, height: 300 }, ...options });
+  suite.cleanup(() => context.close());
   // Generous: these waits end on a condition, the deadline only matters when something is broken.
   context.setDefaultTimeout(30_000);
   const errors: string[] = [];
@@ -129,7 +114,7 @@ it(`over HTTP/1.1, ${SLOTS} tabs hold SSE streams, the others report tab_limit a
   const wh = createWirehop({ onError: () => {} });
   const notes = new Map<unknown, number>();
   const server = await wh.listen({ port: 0, hostname: '127.0.0.1', app: await app(wh, notes) });
-  cleanup.push(async () => {
+  suite.cleanup(async () => {
     await wh.close();
     await server.close();
   });
@@ -210,14 +195,14 @@ it('over HTTP/2 no tab needs a slot: every tab connects, cross-origin too (Timin
   const server = serve({
     fetch: hono.fetch,
     createServer: http2.createSecureServer,
-    serverOptions: { key: certificate!.key, cert: certificate!.cert, allowHTTP1: true },
+    serverOptions: { key: suite.certificate.key, cert: suite.certificate.cert, allowHTTP1: true },
     port: 0,
     hostname: '127.0.0.1',
   }) as http2.Http2SecureServer;
   if (!server.listening) await once(server, 'listening');
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s: http2.ServerHttp2Session) => sessions.add(s).size);
-  cleanup.push(async () => {
+  suite.cleanup(async () => {
     await wh.close();
     const closed = new Promise((resolve) => server.close(resolve));
     for (const s of sessions) s.destroy();

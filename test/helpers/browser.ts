@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { findExecutable } from './bin.js';
+import { selfSignedCertificate, type TestCertificate } from './tls.js';
 
 /** Where screenshots go: test-artifacts/ at the repository root. */
 export const ARTIFACTS_DIR = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
@@ -80,6 +81,51 @@ export function useBrowser(): BrowserSuite {
       page.on('pageerror', (error) => errors.push(error.stack ?? error.message));
       return { page, context, errors };
     },
+  };
+}
+
+/** What {@link useTlsBrowser} gives a test file. */
+export interface TlsBrowserSuite {
+  /** The launched Chromium (inside tests). */
+  readonly browser: Browser;
+  /** A self-signed certificate for 127.0.0.1, made for this file (inside tests). */
+  readonly certificate: TestCertificate;
+  /** Runs `undo` after the current test, latest first (servers, contexts). */
+  cleanup(undo: () => unknown): void;
+}
+
+/**
+ * The hooks of a browser suite that serves HTTPS itself (HTTP/2, many tabs): Chromium and a
+ * certificate made in beforeAll, both gone in afterAll, and what a test registered with cleanup()
+ * undone after it. Call it at the top of a test file.
+ */
+export function useTlsBrowser(): TlsBrowserSuite {
+  let browser: Browser | undefined;
+  let certificate: TestCertificate | undefined;
+  let undo: Array<() => unknown> = [];
+  beforeAll(async () => {
+    [certificate, browser] = await Promise.all([selfSignedCertificate(), launchChromium()]);
+  }, 60_000);
+  afterEach(async () => {
+    for (const u of undo.reverse()) await u();
+    undo = [];
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await certificate?.remove();
+  });
+  const launched = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`useTlsBrowser(): the ${what} is not ready yet; use it inside a test`);
+    return value;
+  };
+  return {
+    get browser() {
+      return launched(browser, 'browser');
+    },
+    get certificate() {
+      return launched(certificate, 'certificate');
+    },
+    cleanup: (u) => void undo.push(u),
   };
 }
 
