@@ -140,7 +140,10 @@ export async function handshake<U extends UserBase>(core: HandshakeCore<U>, hell
   if (hello.v !== PROTOCOL_VERSION) return refuse('unsupported_version', `protocol version ${hello.v} is not supported (this server speaks ${PROTOCOL_VERSION})`);
   if (hello.sid !== undefined) return resumeHere(core, hello.sid, hello.token ?? '', hello.ack ?? 0);
   const id = core.registry.newId();
-  const auth = await authenticateUser(core, id, { ...ctx, auth: hello.auth });
+  // Descriptors, not a spread: a transport may pass headers and cookies as getters, built only if
+  // authenticate() reads them (most read HELLO.auth alone), and a spread would run them here.
+  const context = Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(ctx), auth: { value: hello.auth, enumerable: true, writable: true } }) as AuthContext;
+  const auth = await authenticateUser(core, id, context);
   if (!auth.ok) return auth;
   if (core.closing) return refuse('server_closing');
   return { ok: true, session: core.createSession(id, auth.user), resumed: false, ack: 0 };

@@ -134,9 +134,12 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
     if (hello.type !== 'hello') return failCode(c, 'bad_frame', `expected a HELLO frame, got ${hello.type}`);
     if (hello.sid !== undefined) return failCode(c, 'bad_request', 'POST /session only creates sessions: resume with GET /sse');
     const headers = c.req.raw.headers;
+    let cookies: Record<string, string> | undefined;
     const result = reopened(host, await handshake(host, hello, {
       headers,
-      cookies: parseCookies(headers.get('cookie')),
+      get cookies() {
+        return (cookies ??= parseCookies(headers.get('cookie')));
+      },
       transport: 'sse',
       ip: incoming.socket?.remoteAddress,
     }));

@@ -164,10 +164,17 @@ export class WsConnection<U extends UserBase> {
     this.phase = 'opening';
     const req = this.request!;
     this.request = null;
-    const headers = headersFromNode(req.headers);
+    const raw = req.headers;
+    let headers: Headers | undefined;
+    let cookies: Record<string, string> | undefined;
     handshake(this.host, decoded.frame, {
-      headers,
-      cookies: parseCookies(headers.get('cookie')),
+      // Built when authenticate() first reads them: converting every header costs more than the rest of a HELLO.
+      get headers() {
+        return (headers ??= headersFromNode(raw));
+      },
+      get cookies() {
+        return (cookies ??= parseCookies(this.headers.get('cookie')));
+      },
       transport: 'websocket',
       ip: req.socket.remoteAddress,
     }).then(
