@@ -139,6 +139,11 @@ export interface WelcomeFrame {
   sessionTtlMs: number;
   /** Largest encoded frame either side may send. */
   maxMessageBytes: number;
+  /**
+   * The server reads several client frames from one WebSocket message, separated by `\n`, up to
+   * maxMessageBytes in all (protocol.md §4). Absent: one frame per message.
+   */
+  batch?: boolean;
 }
 
 /**

@@ -162,6 +162,7 @@ export function welcomeFrame<U extends UserBase>(options: ResolvedOptions<U>, op
     heartbeatTimeoutMs: options.heartbeatTimeoutMs,
     sessionTtlMs: options.sessionTtlMs,
     maxMessageBytes: options.limits.maxMessageBytes,
+    batch: true,
   };
   return encodeFrame(resumed ? welcome : { ...welcome, token: session.token });
 }

@@ -1,6 +1,7 @@
 /**
- * WebSocket transport: `GET {path}/ws`, HELLO as the first message, one frame per text message
- * (protocol.md §4). The constructor is injected (browser global, `ws` in Node), never imported.
+ * WebSocket transport: `GET {path}/ws`, HELLO as the first message, one frame per text message,
+ * or once WELCOME says `batch` the frames of one task per message (protocol.md §4). The
+ * constructor is injected (browser global, `ws` in Node), never imported.
  */
 import { ErrorCodes, Paths, WirehopError, codeForClose, decodeServerFrame, encodeClientControl, isErrorCode } from '@wirehop/protocol';
 import type { WebSocketLike } from '../types.js';
@@ -62,15 +63,45 @@ export const websocket: TransportFactory = (options, handlers) => {
     handlers.alive();
     if (typeof data !== 'string') return fail(new WirehopError('bad_frame', 'binary WebSocket message'));
     const decoded = decodeServerFrame(data);
-    if (decoded.ok) handlers.frame(decoded.frame);
-    else fail(new WirehopError(decoded.code, decoded.message));
+    if (!decoded.ok) return fail(new WirehopError(decoded.code, decoded.message));
+    const frame = decoded.frame;
+    // The server takes several frames per message: how many fit is its maxMessageBytes.
+    if (frame.type === 'welcome' && frame.batch) batchChars = Math.floor(frame.maxMessageBytes / 3);
+    handlers.frame(frame);
   };
   socket.onclose = ({ code, reason }: { code: number; reason: string }) => fail(closeError(code, reason));
   // An error event is always followed by close, which carries the code; `ws` needs a listener anyway.
   socket.onerror = () => {};
+  /**
+   * Frames sent in one task leave in one message where the server takes batches (WELCOME.batch):
+   * a message costs a write on each side, a frame in it only its bytes. The bound is in UTF-16
+   * units, a third of the server's maxMessageBytes, so that any text fits in UTF-8; a frame longer
+   * than that goes alone (the client checked it against maxMessageBytes already). 0: one per message.
+   */
+  let batchChars = 0;
+  let pending: string[] = [];
+  const flush = () => {
+    const frames = pending;
+    pending = [];
+    if (done || socket.readyState !== OPEN) return;
+    let message = '';
+    for (const frame of frames) {
+      if (message && message.length + 1 + frame.length > batchChars) {
+        socket.send(message);
+        message = '';
+      }
+      message = message ? message + '\n' + frame : frame;
+    }
+    if (message) socket.send(message);
+  };
   return {
     send(frames) {
-      if (!done && socket.readyState === OPEN) for (const frame of frames) socket.send(frame);
+      if (done || socket.readyState !== OPEN) return;
+      if (batchChars === 0) for (const frame of frames) socket.send(frame);
+      else {
+        if (pending.length === 0) queueMicrotask(flush);
+        for (const frame of frames) pending.push(frame);
+      }
     },
     close(error) {
       if (done) return;

@@ -203,15 +203,39 @@ export class WsConnection<U extends UserBase> {
     for (const [data, isBinary] of early) this.onFrame(data, isBinary);
   }
 
+  /**
+   * One message after WELCOME: a frame, or several separated by `\n` (WELCOME.batch, protocol.md
+   * §4; JSON text never holds a raw line break). maxPayload already bounds the whole message; at
+   * most maxBatchFrames frames, as in a POST body. They are applied in order; the first bad one
+   * closes the socket, and what came before it stands.
+   */
   private onFrame(data: RawData, isBinary: boolean): void {
     const session = this.session;
     if (!session || this.phase !== 'open') return;
     session.lastHeard = Date.now();
-    const decoded = this.decode(data, isBinary);
-    if (!decoded.ok) return this.fail(decoded.code, decoded.message);
+    if (isBinary) return this.fail('bad_frame', 'binary messages are not accepted: send JSON frames in text messages');
+    const text = textOf(data);
+    if (text.indexOf('\n') === -1) {
+      this.apply(session, text);
+      return;
+    }
+    const lines = text.split('\n');
+    const max = this.host.options.limits.maxBatchFrames;
+    if (lines.length > max) return this.fail('bad_frame', `more than maxBatchFrames (${max}) frames in one message`);
+    for (const line of lines) {
+      if (line === '') continue; // a trailing separator
+      if (!this.apply(session, line)) return;
+    }
+  }
+
+  /** Decodes and applies one client frame; false (and the socket failed) if it was refused. */
+  private apply(session: ServerSession<U>, text: string): boolean {
+    const decoded = decodeClientFrame(text, this.host.options.limits);
+    if (!decoded.ok) return (this.fail(decoded.code, decoded.message), false);
     const outcome = applyClientFrame(session, decoded.frame);
-    if (!outcome.ok) return this.fail(outcome.code, outcome.message);
+    if (!outcome.ok) return (this.fail(outcome.code, outcome.message), false);
     if (outcome.pong) this.downstream.write(outcome.pong);
+    return true;
   }
 
   private wsOnClose(code: number): void {

@@ -1,0 +1,76 @@
+import { PROTOCOL_VERSION, encodeFrame, type WelcomeFrame } from '@wirehop/protocol';
+import { describe, expect, it } from 'vitest';
+import type { WebSocketLike, WebSocketLikeConstructor } from '../types.js';
+import { websocket } from './websocket.js';
+
+/** A scripted socket: records what the transport sends, one entry per WebSocket message. */
+class ScriptedSocket implements WebSocketLike {
+  static last: ScriptedSocket | undefined;
+  readyState = 0;
+  onopen: ((event: never) => void) | null = null;
+  onmessage: ((event: never) => void) | null = null;
+  onclose: ((event: never) => void) | null = null;
+  onerror: ((event: never) => void) | null = null;
+  readonly messages: string[] = [];
+  constructor(readonly url: string) {
+    ScriptedSocket.last = this;
+  }
+  send(data: string) {
+    this.messages.push(data);
+  }
+  close() {}
+  open() {
+    this.readyState = 1;
+    this.onopen?.({} as never);
+  }
+  receive(text: string) {
+    this.onmessage?.({ data: text } as never);
+  }
+}
+
+const WELCOME: WelcomeFrame = { type: 'welcome', v: 1, sid: 'S', token: 'T', resumed: false, ack: 0, heartbeatMs: 15000, heartbeatTimeoutMs: 10000, sessionTtlMs: 30000, maxMessageBytes: 90 };
+
+function opened(welcome: WelcomeFrame) {
+  const t = websocket(
+    { url: 'http://x/wirehop', hello: { type: 'hello', v: PROTOCOL_VERSION }, headers: {}, WebSocket: ScriptedSocket as unknown as WebSocketLikeConstructor, fetch, maxMessageBytes: 65_536 },
+    { frame: () => undefined, alive: () => undefined, close: () => undefined },
+  );
+  const socket = ScriptedSocket.last!;
+  socket.open();
+  socket.receive(encodeFrame(welcome));
+  socket.messages.length = 0; // the HELLO
+  return { t, socket };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('websocket transport sends', () => {
+  it('the frames of one task in one message once WELCOME says batch, within a third of maxMessageBytes', async () => {
+    const { t, socket } = opened({ ...WELCOME, batch: true });
+    t.send(['[4,1,"n",1]', '[20,7]']);
+    t.send(['[4,2,"n",2]']);
+    expect(socket.messages).toEqual([]); // at the end of the task
+    await tick();
+    expect(socket.messages).toEqual(['[4,1,"n",1]\n[20,7]\n[4,2,"n",2]']);
+    // 30 UTF-16 units a message here (90 bytes / 3): a longer run is cut between frames.
+    const long = '[4,3,"n","' + 'x'.repeat(11) + '"]'; // 23 units: with '\n[20,8]' exactly 30
+    t.send([long, '[20,8]', long]);
+    await tick();
+    expect(socket.messages.slice(1)).toEqual([long + '\n[20,8]', long]);
+  });
+
+  it('one frame per message to a server whose WELCOME does not say batch', async () => {
+    const { t, socket } = opened(WELCOME);
+    t.send(['[4,1,"n",1]', '[20,7]']);
+    t.send(['[4,2,"n",2]']);
+    expect(socket.messages).toEqual(['[4,1,"n",1]', '[20,7]', '[4,2,"n",2]']);
+  });
+
+  it('drops what waits for the end of the task once closed (the outbox sends it again elsewhere)', async () => {
+    const { t, socket } = opened({ ...WELCOME, batch: true });
+    t.send(['[4,1,"n",1]']);
+    t.close(undefined);
+    await tick();
+    expect(socket.messages).toEqual([]);
+  });
+});

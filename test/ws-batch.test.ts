@@ -1,0 +1,60 @@
+/**
+ * Several client frames in one WebSocket message (protocol.md §4, WELCOME.batch), spoken raw: the
+ * server applies them in order as if each had come alone, stops at the first bad one (those before
+ * it stand), and holds a message to maxBatchFrames.
+ */
+import { PROTOCOL_VERSION, encodeFrame } from '@wirehop/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFixture, type Fixture } from './helpers/fixture.js';
+import { rawWs, type RawWs } from './helpers/raw.js';
+
+let fx: Fixture | undefined;
+afterEach(async () => {
+  await fx?.close();
+  fx = undefined;
+});
+
+const request = (seq: number) => encodeFrame({ type: 'request', seq, method: 'echo', data: seq });
+
+async function session(maxBatchFrames?: number): Promise<RawWs> {
+  fx = await startFixture(maxBatchFrames ? { limits: { maxBatchFrames } } : {});
+  fx.wh.onRequest('echo', (data) => data);
+  const ws = await rawWs(fx.url);
+  ws.send({ type: 'hello', v: PROTOCOL_VERSION });
+  expect(await ws.next('welcome')).toMatchObject({ batch: true });
+  return ws;
+}
+
+describe('WebSocket batches', () => {
+  it('applies the frames of one message in order, as if each had come alone', async () => {
+    const ws = await session();
+    ws.send([request(1), request(2), request(3)].join('\n') + '\n');
+    for (const re of [1, 2, 3]) expect(await ws.next('reply')).toMatchObject({ re, data: re });
+    ws.send(request(4)); // one frame alone still works
+    expect(await ws.next('reply')).toMatchObject({ re: 4, data: 4 });
+    // A frame repeated in a later batch is dropped as a duplicate, as alone.
+    ws.send([request(4), request(5)].join('\n'));
+    expect(await ws.next('reply')).toMatchObject({ re: 5, data: 5 });
+    expect(ws.frames.filter((f) => f.type === 'reply')).toHaveLength(5);
+    ws.ws.close();
+  });
+
+  it('stops at the first bad frame: those before it stand, the socket closes with its error', async () => {
+    const ws = await session();
+    ws.send([request(1), '[6,2,"echo"', request(3)].join('\n'));
+    expect(await ws.next('reply')).toMatchObject({ re: 1 });
+    expect(await ws.next('error')).toMatchObject({ code: 'bad_frame' });
+    expect((await ws.closed).code).toBe(4400);
+    expect(ws.frames.filter((f) => f.type === 'reply')).toHaveLength(1);
+  });
+
+  it('refuses a message of more than maxBatchFrames frames', async () => {
+    const ws = await session(2);
+    ws.send([request(1), request(2)].join('\n'));
+    expect(await ws.next('reply')).toMatchObject({ re: 1 });
+    expect(await ws.next('reply')).toMatchObject({ re: 2 });
+    ws.send([request(3), request(4), request(5)].join('\n'));
+    expect(await ws.next('error')).toMatchObject({ code: 'bad_frame', message: expect.stringContaining('maxBatchFrames (2)') });
+    expect(ws.frames.filter((f) => f.type === 'reply')).toHaveLength(2);
+  });
+});
