@@ -50,7 +50,7 @@ describe('WebSocket batches', () => {
 
   it('refuses a message of more than maxBatchFrames frames', async () => {
     const ws = await session(2);
-    ws.send([request(1), request(2)].join('\n'));
+    ws.send([request(1), request(2)].join('\n') + '\n'); // a trailing separator is no frame
     expect(await ws.next('reply')).toMatchObject({ re: 1 });
     expect(await ws.next('reply')).toMatchObject({ re: 2 });
     ws.send([request(3), request(4), request(5)].join('\n'));

@@ -221,7 +221,7 @@ export class WsConnection<U extends UserBase> {
     }
     const lines = text.split('\n');
     const max = this.host.options.limits.maxBatchFrames;
-    if (lines.length > max) return this.fail('bad_frame', `more than maxBatchFrames (${max}) frames in one message`);
+    if (lines.length - (text.endsWith('\n') ? 1 : 0) > max) return this.fail('bad_frame', `more than maxBatchFrames (${max}) frames in one message`);
     for (const line of lines) {
       if (line === '') continue; // a trailing separator
       if (!this.apply(session, line)) return;
