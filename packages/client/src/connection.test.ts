@@ -194,7 +194,9 @@ describe('switching WebSocket → SSE', () => {
     const ws = await onWebSocket(net, client);
     ws.push(message(1), message(2), message(3));
     const sent = [client.send('x', 'a')]; // seq 1, on WebSocket
-    await settle(100);
+    await settle(249); // the client's ack delay: 250 ms, plus up to half again
+    expect(ws.sent.filter((f) => f.type === 'ack')).toEqual([]);
+    await settle(126);
     expect(ws.sent.filter((f) => f.type === 'ack')).toEqual([{ type: 'ack', ack: 3 }]);
 
     const switched = client.switchTransport('sse');

@@ -115,7 +115,7 @@ export interface ClientOptions {
    * ack is an HTTP request, 8× as many, or with the next message once this many wait.
    */
   ackEvery?: number;
-  /** ...or this long after the first unacked one. Default `Defaults.ackDelayMs` (50). On SSE 40× as long, plus up to half again at random. */
+  /** ...or this long after the first unacked one, plus up to half again at random. Default 250 (the server's 50 decides how soon a send resolves; these acks only free its replay buffer). On SSE 8× as long. */
   ackDelayMs?: number;
   /** Client PING period, for RTT (and liveness on SSE); never above the server's. Default: WELCOME.heartbeatMs (with adaptive switching: `sampleIntervalMs`). */
   heartbeatMs?: number;
