@@ -33,6 +33,7 @@ import {
   type WelcomeFrame,
 } from '@wirehop/protocol';
 import { adaptiveConfig, createAdaptive } from './adaptive.js';
+import { ACK_DELAY_MS, createAcks } from './acks.js';
 import { backoff } from './backoff.js';
 import type { ChannelCore } from './channel.js';
 import type { Emitter } from './emitter.js';
@@ -49,20 +50,6 @@ import { asWirehopError } from './transports/transport.js';
 import type { ClientOptions, ClientState, ClientStats, TransportName } from './types.js';
 
 type Timer = ReturnType<typeof setTimeout> | undefined;
-
-/** How much rarer acks are on SSE, where each is an HTTP request (see ackScale). */
-const SSE_ACK_SCALE = 8;
-/**
- * The client's default ackDelayMs. Longer than the server's (Defaults.ackDelayMs, 50 ms), which
- * decides how soon a send() resolves; the client's acks only let the server free its replay
- * buffer, whose frames share their payload with every subscriber. A subscriber of a stream of
- * 20 events a second acked every 50 ms, so a server fanning out to many of them read one ack for
- * every two or three deliveries (bench fanout, 500 WebSocket clients at 25k deliveries/s: server
- * CPU per delivery 13.0–13.5 µs at 50 ms, 10.7–11.0 µs at 250 ms).
- */
-const ACK_DELAY_MS = 250;
-/** How much longer a lone ack waits on SSE (see ackWait): 2 s by default. */
-const SSE_ACK_WAIT = 8;
 
 /** What the connection needs from the client around it. */
 export interface ConnectionHost {
@@ -96,8 +83,6 @@ const endsSession = ({ code }: WirehopError) => isErrorCode(code) && ErrorCodes[
  */
 export function createConnection(options: ClientOptions, base: string, order: TransportName[], host: ConnectionHost): Connection {
   const { sess, events } = host;
-  const ackEvery = options.ackEvery ?? Defaults.ackEvery;
-  const ackDelayMs = options.ackDelayMs ?? ACK_DELAY_MS;
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const initialDelayMs = options.reconnect?.initialDelayMs ?? 250;
   const maxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
@@ -141,7 +126,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   let reconnects = 0;
   let switches = 0;
   let everConnected = false;
-  let retryTimer: Timer, beatTimer: Timer, ackTimer: Timer, checkTimer: Timer;
+  let retryTimer: Timer, beatTimer: Timer, checkTimer: Timer;
   /** The browser said `offline` (and not `online` since): no point in trying often. */
   let offline = false;
   let unwatch: (() => void) | undefined;
@@ -256,6 +241,13 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   const control = (link: Link, frame: ClientControlFrame) => link.t!.send([encodeClientControl(frame)]);
   /** Acks everything delivered so far. */
   const ackAll = (link: Link) => control(link, { type: 'ack', ack: sess.in.takeAck() });
+  const acks = createAcks(options.ackEvery ?? Defaults.ackEvery, options.ackDelayMs ?? ACK_DELAY_MS, {
+    unacked: () => sess.in.unacked,
+    onSse: () => cur?.name === 'sse',
+    // No ack past a candidate's resume point until it attached: the server would free frames that
+    // the resume still asks for, and refuse it as replay_unavailable (the end of the session).
+    send: () => void (cur && sess.in.unacked > 0 && !next?.resuming && ackAll(cur)),
+  });
 
   /** A WebSocket candidate opened: it must answer a PING before the session moves onto it. */
   function test(link: Link) {
@@ -321,31 +313,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     if (verdict === 'duplicate') return;
     host.deliver(f);
     if (link !== cur) return; // a listener closed the client
-    if (sess.in.unacked >= ackEvery * ackScale()) sendAck();
-    else ackLater();
-  }
-
-  /**
-   * On SSE an ack of its own is an HTTP request, so there acks wait for 8× as many frames (256 by
-   * default) or 8× as long (2–3 s), and otherwise ride on a POST that goes anyway: a PING's, or a
-   * message's once ackEvery frames wait. On WebSocket an ack is a few bytes on an open socket. The
-   * server's replay buffer holds the difference; acks are not needed for delivery (a resume names
-   * the last frame it got). The wait is jittered by up to half again: every subscriber of a
-   * broadcast starts its timer at the same moment, and a server should not get all their acks at once.
-   */
-  const ackScale = () => (cur?.name === 'sse' ? SSE_ACK_SCALE : 1);
-  const ackWait = () => ackDelayMs * (cur?.name === 'sse' ? SSE_ACK_WAIT : 1) * (1 + Math.random() / 2);
-
-  function ackLater() {
-    if (sess.in.unacked > 0) ackTimer ??= setTimeout(sendAck, ackWait());
-  }
-
-  function sendAck() {
-    clearTimeout(ackTimer);
-    ackTimer = undefined;
-    // No ack past a candidate's resume point until it attached: the server would free frames that
-    // the resume still asks for, and refuse it as replay_unavailable (the end of the session).
-    if (cur && sess.in.unacked > 0 && !next?.resuming) ackAll(cur);
+    acks.delivered();
   }
 
   /** The connection attempt got its WELCOME: the session is (re)attached. */
@@ -398,7 +366,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     meter.forget();
     if (link.name !== 'sse') slots?.free();
     link.t!.send(sess.frames(w.ack));
-    ackLater();
+    acks.later();
     setTransport(link.name, reason);
   }
 
@@ -420,7 +388,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       nextPing = now + pingEvery;
       meter.ping(now);
       control(link, { type: 'ping', n: now });
-      if (link.name === 'sse') sendAck(); // the same POST carries it
+      if (link.name === 'sse') acks.now(); // the same POST carries it
     }
     beatTimer = setTimeout(tick, b.wait);
     meter.expire(now);
@@ -539,8 +507,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   function stopTimers() {
     clearTimeout(beatTimer);
     clearTimeout(checkTimer);
-    clearTimeout(ackTimer);
-    ackTimer = undefined;
+    acks.stop();
   }
 
   return {
@@ -585,9 +552,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     },
     send(frame) {
       cur?.t!.send([frame]);
-      // In the same POST (the transport batches a task's frames), once as many frames wait as
-      // would make an ack on WebSocket: one per message would double what a busy POST carries.
-      if (cur?.name === 'sse' && sess.in.unacked >= ackEvery) sendAck();
+      acks.sending(); // the transport batches a task's frames: the same POST
     },
     switchTransport(to) {
       if (!order.includes(to)) return Promise.reject(new TypeError(`wirehop: cannot switch to ${JSON.stringify(to)}: transports lists ${JSON.stringify(order)}`));
