@@ -3,7 +3,7 @@
  * topology of the same run) and its markdown. Nothing here is measured: every figure comes from
  * the trials.
  */
-import { num, spreadText } from '../lib/report.js';
+import { num, spreadText, type RunMeta } from '../lib/report.js';
 import { spread, type Spread } from '../lib/stats.js';
 import { BASELINE_TOPOLOGY, type Topology } from './config.js';
 import type { ClusterTrial } from './trial.js';
@@ -72,20 +72,12 @@ function cellText(cell: Cell | undefined, row: Row): string {
   return cell ? spreadText(cell, row.digits) : '—';
 }
 
-export interface ClusterMeta {
-  mode: string;
-  startedAt: string;
-  durationS: number;
-  node: string;
-  cpus: number;
-  pinned: boolean;
+export interface ClusterMeta extends RunMeta {
   /** Clients connected straight to the nodes instead of through the balancer. */
   direct: boolean;
-  repeats: number;
   clients: number;
   moderateOffered: number;
   saturatedOffered: number;
-  notes: string[];
 }
 
 export function clusterMarkdown(meta: ClusterMeta, summary: ClusterSummary, topologies: readonly Topology[], trials: ClusterTrial[]): string {

@@ -102,7 +102,8 @@ export function evaluateTargets(summary: Summary, targets: readonly Target[]): T
   });
 }
 
-export interface ReportMeta {
+/** What every results file says about its run (the main bench and the cluster bench). */
+export interface RunMeta {
   mode: string;
   startedAt: string;
   durationS: number;
@@ -110,8 +111,11 @@ export interface ReportMeta {
   cpus: number;
   pinned: boolean;
   repeats: number;
-  baseline: string;
   notes: string[];
+}
+
+export interface ReportMeta extends RunMeta {
+  baseline: string;
 }
 
 export function markdown(meta: ReportMeta, summary: Summary, scenarios: readonly Scenario[], stacks: readonly Stack[], targets: TargetResult[], trials: Trial[]): string {
