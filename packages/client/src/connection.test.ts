@@ -221,7 +221,7 @@ describe('switching WebSocket → SSE', () => {
     expect(transports.at(-1)).toMatchObject({ from: 'websocket', to: 'sse', reason: 'manual', quality: { samples: expect.any(Number) } });
     expect(client.stats.switches).toBe(1);
     // seq 2 resent from WELCOME.ack on the new link, then the held ack: on SSE it rides on the first
-    // PING's POST at once, and what arrives after goes out on SSE's slower ack cadence (40 × 50 ms,
+    // PING's POST at once, and what arrives after goes out on SSE's slower ack cadence (8 × 250 ms,
     // plus up to half again).
     await settle(3_000);
     const upstream = net.posts.flat();
