@@ -359,14 +359,22 @@ describe('EventSource channel streams', () => {
     await waitFor(() => fx!.wh.eventStreamCount === 0, { what: 'the stalled stream to be dropped' });
   });
 
-  it('refuses streams over maxEventStreams with 503 stream_limit, and frees the slot when one closes', async () => {
+  it('over maxEventStreams, tells the reader to come back later (EventSource gives up on a non-200), and frees the slot when one closes', async () => {
     fx = await startFixture({ maxEventStreams: 1 });
     fx.wh.channel('feed', { eventSource: true });
     const first = await openStream({ channel: 'feed' });
     expect(first.status).toBe(200);
     const res = await fetch(`${fx.url}/events?channel=feed`);
-    expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ error: { code: 'stream_limit' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    // The whole answer, then the end: retry after 5–7.5 s, and why.
+    const text = await res.text();
+    const retry = Number(/^retry: (\d+)\n/.exec(text)?.[1]);
+    expect(retry).toBeGreaterThanOrEqual(5000);
+    expect(retry).toBeLessThanOrEqual(7500);
+    const unavailable = /event: unavailable\ndata: (.*)\n\n$/.exec(text);
+    expect(JSON.parse(unavailable![1]!)).toEqual({ code: 'stream_limit', message: expect.stringContaining('maxEventStreams'), retryMs: retry });
+    expect(fx.wh.eventStreamCount).toBe(1);
     first.abort();
     await waitFor(() => fx!.wh.eventStreamCount === 0, { what: 'the slot to be freed' });
     expect((await openStream({ channel: 'feed' })).status).toBe(200);

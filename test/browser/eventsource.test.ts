@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { startProxy, type NetsimProxy } from '@wirehop/netsim';
 import { createWirehop, type ListeningServer, type StreamPosition, type Wirehop } from '@wirehop/server';
+import type { Page } from 'playwright-core';
 import { eventually, screenshot, useBrowser } from '../helpers/browser.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -50,6 +51,8 @@ const PAGE = `<!doctype html>
     show();
   };
   es.addEventListener('gap', (e) => gaps.push(JSON.parse(e.data)));
+  window.unavailable = [];
+  es.addEventListener('unavailable', (e) => unavailable.push(JSON.parse(e.data)));
   es.onerror = () => {
     errors++;
     show();
@@ -60,6 +63,7 @@ const PAGE = `<!doctype html>
 interface PageState {
   got: Array<{ i: number; id: string }>;
   gaps: unknown[];
+  unavailable: Array<{ code: string; retryMs: number }>;
   errors: number;
   readyState: number;
 }
@@ -121,5 +125,34 @@ describe('EventSource in Chromium', () => {
     expect(lastEventIds.at(-1)).toBe(`20@${positions[0]!.epoch}`);
     await screenshot(page);
     expect(errors).toEqual([]);
+  }, 90_000);
+
+  it('over maxEventStreams, comes back by itself once a slot is free, instead of giving up', async () => {
+    wh = createWirehop({ onError: () => {}, maxEventStreams: 1 });
+    wh.channel('feed', { eventSource: true });
+    const app = new Hono();
+    app.get('/', (c) => c.html(PAGE));
+    listening = await wh.listen({ port: 0, hostname: '127.0.0.1', app });
+
+    const state = (page: Page) =>
+      page.evaluate(() => {
+        const w = window as unknown as PageState & { es: EventSource };
+        return { got: w.got, unavailable: w.unavailable, errors: w.errors, readyState: w.es.readyState };
+      });
+    const holder = (await browser.newPage()).page;
+    await holder.goto(`${listening.url.replace(/\/wirehop$/, '')}/`);
+    await eventually(async () => (await state(holder)).readyState).toBe(1);
+    const waiting = (await browser.newPage()).page;
+    await waiting.goto(`${listening.url.replace(/\/wirehop$/, '')}/`);
+    // Told to come back later, and still trying (CONNECTING), not CLOSED as after a 503.
+    await eventually(async () => (await state(waiting)).unavailable.map((u) => u.code)).toEqual(['stream_limit']);
+    expect((await state(waiting)).readyState).not.toBe(2);
+    expect(wh.eventStreamCount).toBe(1);
+
+    await holder.evaluate(() => (window as unknown as { es: EventSource }).es.close());
+    await eventually(async () => (await state(waiting)).readyState).toBe(1);
+    await wh.publish('feed', 'item', { i: 1 });
+    await eventually(async () => (await state(waiting)).got.map((g) => g.i)).toEqual([1]);
+    await screenshot(waiting);
   }, 90_000);
 });

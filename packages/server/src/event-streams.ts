@@ -26,6 +26,20 @@ export interface StreamRefusal {
   code: string;
   message: string;
   status: number;
+  /**
+   * A passing condition (the stream limit, a server shutting down, the broker): answer so that the
+   * browser retries after about this long, since `EventSource` gives up for good on any status but
+   * 200. Absent: a refusal proper (bad request, not authorized, not exposed).
+   */
+  retryMs?: number;
+}
+
+/** How long a reader waits before retrying after a passing refusal, before jitter. */
+export const RETRY_LATER_MS = { stream_limit: 5000, broker_unavailable: 2000, server_closing: 1000 } as const;
+
+/** A passing refusal; the wait is jittered by up to half again, so that refused readers do not return together. */
+function later(code: keyof typeof RETRY_LATER_MS, message: string): StreamRefusal {
+  return { code, message, status: 503, retryMs: Math.round(RETRY_LATER_MS[code] * (1 + Math.random() / 2)) };
 }
 
 /** What opening a stream needs of the request. */
@@ -186,7 +200,7 @@ export class EventStreams<U extends UserBase> {
     if (idText !== undefined && !since)
       return refusal('bad_request', 'Last-Event-ID (or ?since=) must be a position like 42@epoch, as the stream sent it', 400);
     if (this.size >= options.maxEventStreams)
-      return refusal('stream_limit', `the server has ${options.maxEventStreams} EventSource streams open (maxEventStreams)`, 503);
+      return later('stream_limit', `the server has ${options.maxEventStreams} EventSource streams open (maxEventStreams)`);
     this.opening++;
     let opened = false;
     try {
@@ -199,7 +213,7 @@ export class EventStreams<U extends UserBase> {
       } catch (error) {
         this.host.hub.unsubscribe(stream, channel);
         this.host.onError(error, 'subscribe');
-        return refusal('broker_unavailable', 'the channel could not be subscribed to; retry', 503);
+        return later('broker_unavailable', 'the channel could not be subscribed to');
       }
       if (req.gone() || this.host.closing) {
         this.host.hub.unsubscribe(stream, channel);
@@ -279,5 +293,5 @@ export class EventStreams<U extends UserBase> {
 }
 
 function serverClosing(): StreamRefusal {
-  return refuse('server_closing');
+  return later('server_closing', refuse('server_closing').message);
 }

@@ -26,6 +26,7 @@ import { handshake, refuse, refusalBody, reopened, resumeHere, welcomeFrame, typ
 import { corsHeaders, preflightHeaders } from './origin.js';
 import { parseCookies } from './request-info.js';
 import type { ServerSession } from './session.js';
+import { writeRetryLater } from './transports/eventsource.js';
 import { SseDownstream, sseHeaders } from './transports/sse.js';
 import type { UserBase } from './types.js';
 
@@ -195,7 +196,9 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
       gone: () => outgoing.destroyed || incoming.socket?.destroyed === true,
     });
     if (!refused) return RESPONSE_ALREADY_SENT;
-    return fail(c, refused);
+    if (refused.retryMs === undefined) return fail(c, refused);
+    writeRetryLater(outgoing, sseHeaders(incoming.httpVersionMajor >= 2, c.get('cors')), refused.code, refused.message, refused.retryMs);
+    return RESPONSE_ALREADY_SENT;
   });
 
   app.post(Paths.send, async (c) => {

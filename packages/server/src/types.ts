@@ -151,8 +151,9 @@ export interface ServerOptions<U extends UserBase = UserBase> {
   /** Channel history for every channel whose rule does not say otherwise. Default { size: 1000, ttlMs: 300_000 }. */
   history?: false | HistoryOptions;
   /**
-   * Most EventSource channel streams (`GET {path}/events`) open at once; more are answered 503
-   * `stream_limit`. Default 10_000.
+   * Most EventSource channel streams (`GET {path}/events`) open at once. A reader over the limit
+   * gets `event: unavailable` (`stream_limit`) and the end of its response, and comes back after
+   * 5–7.5 s (protocol.md §5a). Default 10_000.
    */
   maxEventStreams?: number;
   /** User-callback errors and transport errors end here. Default: console.error. Never rethrown. */

@@ -165,6 +165,19 @@ export class EventSourceWriter {
   }
 }
 
+/**
+ * Answers a passing refusal so that an `EventSource` comes back (it gives up for good on any status
+ * but 200): a 200 stream with `retry:` set to the wait, one `event: unavailable` whose data is
+ * `{code, message, retryMs}` for pages that listen, and the end. The browser keeps its last event
+ * id, so the retry resumes where the reader was.
+ */
+export function writeRetryLater(response: SseResponse, headers: Record<string, string>, code: string, message: string, retryMs: number): void {
+  const res = response as ServerResponse;
+  res.on('error', ignore);
+  res.writeHead(200, headers);
+  res.end(sseRetry(retryMs) + 'event: unavailable\ndata: ' + JSON.stringify({ code, message, retryMs }) + '\n\n');
+}
+
 /** Module-level, so that no closure is made per tick. */
 function flushLater(writer: EventSourceWriter): void {
   writer.flush();
