@@ -21,7 +21,8 @@ async function session(maxBatchFrames?: number): Promise<RawWs> {
   fx.wh.onRequest('echo', (data) => data);
   const ws = await rawWs(fx.url);
   ws.send({ type: 'hello', v: PROTOCOL_VERSION });
-  expect(await ws.next('welcome')).toMatchObject({ batch: true });
+  // The WELCOME says how many frames a message may hold: the server's maxBatchFrames.
+  expect(await ws.next('welcome')).toMatchObject({ batch: maxBatchFrames ?? 1024 });
   return ws;
 }
 
@@ -56,5 +57,19 @@ describe('WebSocket batches', () => {
     ws.send([request(3), request(4), request(5)].join('\n'));
     expect(await ws.next('error')).toMatchObject({ code: 'bad_frame', message: expect.stringContaining('maxBatchFrames (2)') });
     expect(ws.frames.filter((f) => f.type === 'reply')).toHaveLength(2);
+  });
+});
+
+describe('the client under WELCOME.batch', () => {
+  it('cuts what one task sends at the server\'s maxBatchFrames: all of it arrives, once, in order', async () => {
+    fx = await startFixture({ limits: { maxBatchFrames: 4 } });
+    const got: number[] = [];
+    fx.wh.onMessage('n', (data) => void got.push(data as number));
+    const client = fx.client({ transports: ['websocket'], adaptive: false });
+    await client.connect();
+    const sent = Array.from({ length: 10 }, (_, i) => client.send('n', i + 1)); // one task
+    await Promise.all(sent);
+    expect(got).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(client.stats.reconnects).toBe(0);
   });
 });

@@ -248,7 +248,7 @@ const WELCOME: Array<[key: keyof WelcomeFrame, rule: Rule, optional?: true]> = [
   ['sessionTtlMs', COUNT],
   ['maxMessageBytes', SEQ],
   ['token', STRING, true],
-  ['batch', [(v) => v === true, 'true'], true],
+  ['batch', SEQ, true],
 ];
 
 function checkWelcome(body: unknown): string | WelcomeFrame {

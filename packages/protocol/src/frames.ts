@@ -140,10 +140,10 @@ export interface WelcomeFrame {
   /** Largest encoded frame either side may send. */
   maxMessageBytes: number;
   /**
-   * The server reads several client frames from one WebSocket message, separated by `\n`, up to
-   * maxMessageBytes in all (protocol.md §4). Absent: one frame per message.
+   * The server reads up to this many client frames from one WebSocket message, separated by `\n`,
+   * maxMessageBytes in all (its maxBatchFrames; protocol.md §4). Absent: one frame per message.
    */
-  batch?: boolean;
+  batch?: number;
 }
 
 /**

@@ -111,6 +111,11 @@ export async function resumeHere<U extends UserBase>(core: HandshakeCore<U>, sid
   return resume(core, sid, token, ack);
 }
 
+/** The HTTP status for a WirehopError a hook threw: its `detail.status` if it set one, else `fallback`. */
+export function hookStatus(error: WirehopError, fallback: number): number {
+  return typeof error.detail?.status === 'number' ? error.detail.status : fallback;
+}
+
 /** The user authenticate() returned, or a refusal. Exceptions that are not WirehopError are reported and hidden. */
 export async function authenticateUser<U extends UserBase>(core: Pick<HandshakeCore<U>, 'options' | 'onError'>, id: string, ctx: AuthContext): Promise<{ ok: true; user: U } | Refusal> {
   const hook = core.options.authenticate;
@@ -124,8 +129,7 @@ export async function authenticateUser<U extends UserBase>(core: Pick<HandshakeC
       return refuse('unauthorized', 'authentication failed');
     }
     const known = isErrorCode(error.code) ? ErrorCodes[error.code] : ErrorCodes.unauthorized;
-    const status = typeof error.detail?.status === 'number' ? error.detail.status : known.status;
-    return { ok: false, code: error.code, message: error.message, status, close: known.close, endsSession: false };
+    return { ok: false, code: error.code, message: error.message, status: hookStatus(error, known.status), close: known.close, endsSession: false };
   }
   if (typeof user !== 'object' || user === null || typeof user.id !== 'string' || user.id.length === 0) {
     core.onError(new TypeError('wirehop: authenticate() must return a user object with a non-empty string id'), 'authenticate');
@@ -162,7 +166,7 @@ export function welcomeFrame<U extends UserBase>(options: ResolvedOptions<U>, op
     heartbeatTimeoutMs: options.heartbeatTimeoutMs,
     sessionTtlMs: options.sessionTtlMs,
     maxMessageBytes: options.limits.maxMessageBytes,
-    batch: true,
+    batch: options.limits.maxBatchFrames,
   };
   return encodeFrame(resumed ? welcome : { ...welcome, token: session.token });
 }

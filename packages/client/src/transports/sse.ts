@@ -19,9 +19,8 @@ import {
   encodeBatch,
   encodeClientControl,
   splitBatch,
-  utf8Length,
 } from '@wirehop/protocol';
-import { asWirehopError, type TransportFactory } from './transport.js';
+import { asWirehopError, takeBatch, type TransportFactory } from './transport.js';
 
 /** An HTTP error answer as a WirehopError: the JSON body's code and ack (protocol.md §8), else `transport_failed`. */
 async function httpError(response: Response): Promise<WirehopError> {
@@ -36,19 +35,6 @@ async function httpError(response: Response): Promise<WirehopError> {
   return typeof e?.code === 'string'
     ? new WirehopError(e.code, typeof e.message === 'string' ? e.message : undefined, { status: response.status, ack })
     : new WirehopError('transport_failed', `HTTP ${response.status} from ${response.url}`, { status: response.status });
-}
-
-/** Takes the longest prefix of `queue` that fits one POST body. */
-function takeBatch(queue: string[]): string[] {
-  let bytes = 0;
-  let n = 0;
-  while (n < queue.length && n < Defaults.maxBatchFrames) {
-    const size = utf8Length(queue[n]!) + 1;
-    if (n > 0 && bytes + size > Defaults.maxBatchBytes) break;
-    bytes += size;
-    n++;
-  }
-  return queue.splice(0, n);
 }
 
 /** Opens an SSE + POST transport; the handshake starts at once. */
@@ -145,7 +131,7 @@ export const sse: TransportFactory = (options, handlers) => {
   function flush() {
     if (posting || done || queue.length === 0) return;
     posting = true;
-    const body = encodeBatch(takeBatch(queue));
+    const body = encodeBatch(takeBatch(queue, Defaults.maxBatchFrames, Defaults.maxBatchBytes));
     request(Paths.send, { method: 'POST', headers: { ...sessionHeaders(), 'content-type': NDJSON }, body })
       .then((response) => response.text())
       .then((text) => {

@@ -8,7 +8,7 @@
  * generation), so a second transport can resume the same session while the first is still up
  * (make-before-break) and both may deliver the same frames, which the session drops as duplicates.
  */
-import { WirehopError, type HelloFrame, type ServerFrame } from '@wirehop/protocol';
+import { WirehopError, utf8Length, type HelloFrame, type ServerFrame } from '@wirehop/protocol';
 import type { WebSocketLikeConstructor } from '../types.js';
 
 /** What a transport needs for one attempt. */
@@ -60,4 +60,21 @@ export type TransportFactory = (options: TransportOptions, handlers: TransportHa
 /** Any thrown value as a WirehopError (network errors become `transport_failed`). */
 export function asWirehopError(error: unknown, code = 'transport_failed'): WirehopError {
   return error instanceof WirehopError ? error : new WirehopError(code, String((error as Error | undefined)?.message ?? error), { error });
+}
+
+/**
+ * Takes from `queue` the longest prefix that fits one batch (a POST body, or a WebSocket message
+ * under WELCOME.batch): at most `maxFrames` frames and `maxBytes` of UTF-8 with a newline after
+ * each. Always at least one frame: the client checked each against maxMessageBytes already.
+ */
+export function takeBatch(queue: string[], maxFrames: number, maxBytes: number): string[] {
+  let bytes = 0;
+  let n = 0;
+  while (n < queue.length && n < maxFrames) {
+    const size = utf8Length(queue[n]!) + 1;
+    if (n > 0 && bytes + size > maxBytes) break;
+    bytes += size;
+    n++;
+  }
+  return queue.splice(0, n);
 }

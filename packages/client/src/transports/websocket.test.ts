@@ -45,18 +45,22 @@ function opened(welcome: WelcomeFrame) {
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('websocket transport sends', () => {
-  it('the frames of one task in one message once WELCOME says batch, within a third of maxMessageBytes', async () => {
-    const { t, socket } = opened({ ...WELCOME, batch: true });
+  it('the frames of one task in as few messages as WELCOME.batch allows: its frame count, and maxMessageBytes', async () => {
+    const { t, socket } = opened({ ...WELCOME, batch: 3 });
     t.send(['[4,1,"n",1]', '[20,7]']);
     t.send(['[4,2,"n",2]']);
     expect(socket.messages).toEqual([]); // at the end of the task
     await tick();
     expect(socket.messages).toEqual(['[4,1,"n",1]\n[20,7]\n[4,2,"n",2]']);
-    // 30 UTF-16 units a message here (90 bytes / 3): a longer run is cut between frames.
-    const long = '[4,3,"n","' + 'x'.repeat(11) + '"]'; // 23 units: with '\n[20,8]' exactly 30
+    // At most 3 frames a message, whatever their size.
+    t.send(['[20,1]', '[20,2]', '[20,3]', '[20,4]']);
+    await tick();
+    expect(socket.messages.slice(1)).toEqual(['[20,1]\n[20,2]\n[20,3]', '[20,4]']);
+    // At most 90 bytes (WELCOME.maxMessageBytes here), a newline counted after each frame.
+    const long = '[4,3,"n","' + 'x'.repeat(50) + '"]'; // 62 bytes
     t.send([long, '[20,8]', long]);
     await tick();
-    expect(socket.messages.slice(1)).toEqual([long + '\n[20,8]', long]);
+    expect(socket.messages.slice(3)).toEqual([long + '\n[20,8]', long]);
   });
 
   it('one frame per message to a server whose WELCOME does not say batch', async () => {
@@ -67,7 +71,7 @@ describe('websocket transport sends', () => {
   });
 
   it('drops what waits for the end of the task once closed (the outbox sends it again elsewhere)', async () => {
-    const { t, socket } = opened({ ...WELCOME, batch: true });
+    const { t, socket } = opened({ ...WELCOME, batch: 1024 });
     t.send(['[4,1,"n",1]']);
     t.close(undefined);
     await tick();

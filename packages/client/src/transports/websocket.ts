@@ -1,11 +1,11 @@
 /**
  * WebSocket transport: `GET {path}/ws`, HELLO as the first message, one frame per text message,
- * or once WELCOME says `batch` the frames of one task per message (protocol.md §4). The
+ * or once WELCOME says `batch` the frames of one task in as few messages as it allows (protocol.md §4). The
  * constructor is injected (browser global, `ws` in Node), never imported.
  */
 import { ErrorCodes, Paths, WirehopError, codeForClose, decodeServerFrame, encodeClientControl, isErrorCode } from '@wirehop/protocol';
 import type { WebSocketLike } from '../types.js';
-import { asWirehopError, type TransportFactory } from './transport.js';
+import { asWirehopError, takeBatch, type TransportFactory } from './transport.js';
 
 const OPEN = 1;
 
@@ -65,39 +65,32 @@ export const websocket: TransportFactory = (options, handlers) => {
     const decoded = decodeServerFrame(data);
     if (!decoded.ok) return fail(new WirehopError(decoded.code, decoded.message));
     const frame = decoded.frame;
-    // The server takes several frames per message: how many fit is its maxMessageBytes.
-    if (frame.type === 'welcome' && frame.batch) batchChars = Math.floor(frame.maxMessageBytes / 3);
+    // The server takes several frames per message: as many as its WELCOME says, in maxMessageBytes.
+    if (frame.type === 'welcome' && frame.batch) batch = { frames: frame.batch, bytes: frame.maxMessageBytes };
     handlers.frame(frame);
   };
   socket.onclose = ({ code, reason }: { code: number; reason: string }) => fail(closeError(code, reason));
   // An error event is always followed by close, which carries the code; `ws` needs a listener anyway.
   socket.onerror = () => {};
   /**
-   * Frames sent in one task leave in one message where the server takes batches (WELCOME.batch):
-   * a message costs a write on each side, a frame in it only its bytes. The bound is in UTF-16
-   * units, a third of the server's maxMessageBytes, so that any text fits in UTF-8; a frame longer
-   * than that goes alone (the client checked it against maxMessageBytes already). 0: one per message.
+   * Frames sent in one task leave in as few messages as WELCOME.batch allows: a message costs a
+   * write on each side, a frame in it only its bytes. Undefined: one frame per message.
    */
-  let batchChars = 0;
+  let batch: { frames: number; bytes: number } | undefined;
   let pending: string[] = [];
   const flush = () => {
     const frames = pending;
     pending = [];
-    if (done || socket.readyState !== OPEN) return;
-    let message = '';
-    for (const frame of frames) {
-      if (message && message.length + 1 + frame.length > batchChars) {
-        socket.send(message);
-        message = '';
-      }
-      message = message ? message + '\n' + frame : frame;
+    if (done || socket.readyState !== OPEN || !batch) return;
+    while (frames.length > 0) {
+      const some = takeBatch(frames, batch.frames, batch.bytes);
+      socket.send(some.length === 1 ? some[0]! : some.join('\n'));
     }
-    if (message) socket.send(message);
   };
   return {
     send(frames) {
       if (done || socket.readyState !== OPEN) return;
-      if (batchChars === 0) for (const frame of frames) socket.send(frame);
+      if (!batch) for (const frame of frames) socket.send(frame);
       else {
         if (pending.length === 0) queueMicrotask(flush);
         for (const frame of frames) pending.push(frame);
