@@ -7,7 +7,7 @@
  * await ai.close();
  */
 import { createAiStream, type AiStreamOptions, type AiStreamStats } from './ai.js';
-import { clientBundle } from '@wirehop/example-kit';
+import { clientBundle, pageUrl } from '@wirehop/example-kit';
 import { createWebApp } from './web.js';
 
 export interface AiStreamServerOptions extends AiStreamOptions {
@@ -48,11 +48,4 @@ export async function createAiStreamServer(options: AiStreamServerOptions = {}):
       return closing;
     },
   };
-}
-
-/** A URL a browser on this machine can open, whatever interface the server listens on. */
-function pageUrl(hostname: string | undefined, port: number): string {
-  const wildcard = hostname === undefined || hostname === '0.0.0.0' || hostname === '::';
-  const host = wildcard ? 'localhost' : hostname.includes(':') ? `[${hostname}]` : hostname;
-  return `http://${host}:${port}/`;
 }

@@ -6,7 +6,7 @@
  * console.log(chat.url); // http://127.0.0.1:54321/
  * await chat.close();
  */
-import { clientBundle } from '@wirehop/example-kit';
+import { clientBundle, pageUrl } from '@wirehop/example-kit';
 import { createChat } from './chat.js';
 import { SimulatedNetwork, networkRoutes } from './network.js';
 import { createWebApp } from './web.js';
@@ -60,11 +60,4 @@ export async function createChatServer(options: ChatServerOptions = {}): Promise
       return closing;
     },
   };
-}
-
-/** A URL a browser on this machine can open, whatever interface the server listens on. */
-function pageUrl(hostname: string | undefined, port: number): string {
-  const wildcard = hostname === undefined || hostname === '0.0.0.0' || hostname === '::';
-  const host = wildcard ? 'localhost' : hostname.includes(':') ? `[${hostname}]` : hostname;
-  return `http://${host}:${port}/`;
 }

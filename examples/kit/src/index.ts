@@ -1,4 +1,4 @@
 /** What the examples share that is not wirehop itself. Each example's wirehop code is its own. */
 export { clientBundle } from './bundle.js';
-export { pageApp, type PageFiles } from './pages.js';
+export { pageApp, pageUrl, type PageFiles } from './pages.js';
 export { runExample, type Running } from './run.js';

@@ -1,6 +1,7 @@
 /**
  * Serving an example's page: a fixed list of files read once at startup (no request path ever
- * reaches the file system), the browser bundle of @wirehop/client at `/client.js`, and a strict
+ * reaches the file system), the examples' shared `/base.css`, the browser bundle of
+ * @wirehop/client at `/client.js`, and a strict
  * Content-Security-Policy on the page itself.
  */
 import { readFile } from 'node:fs/promises';
@@ -16,6 +17,9 @@ export interface PageFiles {
   /** Extra `connect-src` sources for the page, computed per request. Default: none. */
   connectSrc?: (c: Context) => string;
 }
+
+/** The look both examples share, served at `/base.css` before each page's own style.css. */
+const BASE_CSS = new URL('../public/base.css', import.meta.url);
 
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
@@ -45,7 +49,8 @@ export async function pageApp({ dir, files, clientJs, connectSrc }: PageFiles): 
       body: await readFile(new URL(file, dir), 'utf8'),
     })),
   );
-  for (const { path, type, body } of [...assets, { path: '/client.js', type: TYPES.js!, body: clientJs }]) {
+  const base = { path: '/base.css', type: TYPES.css!, body: await readFile(BASE_CSS, 'utf8') };
+  for (const { path, type, body } of [...assets, base, { path: '/client.js', type: TYPES.js!, body: clientJs }]) {
     app.get(path, (c) => {
       c.header('Content-Type', type);
       c.header('Cache-Control', 'no-cache');
@@ -56,4 +61,11 @@ export async function pageApp({ dir, files, clientJs, connectSrc }: PageFiles): 
   }
   app.get('/favicon.ico', (c) => c.body(null, 204)); // browsers ask; a 404 would only be console noise
   return app;
+}
+
+/** A URL a browser on this machine can open, whatever interface the server listens on. */
+export function pageUrl(hostname: string | undefined, port: number): string {
+  const wildcard = hostname === undefined || hostname === '0.0.0.0' || hostname === '::';
+  const host = wildcard ? 'localhost' : hostname.includes(':') ? `[${hostname}]` : hostname;
+  return `http://${host}:${port}/`;
 }

@@ -16,7 +16,7 @@
  */
 export const ACK_DELAY_MS = 250;
 /** How much rarer acks are on SSE, in frames and in time. */
-export const SSE_ACK_SCALE = 8;
+const SSE_ACK_SCALE = 8;
 
 export interface AckHost {
   /** Reliable frames delivered and not acked yet. */

@@ -6,7 +6,6 @@
  */
 import { capped } from './backoff.js';
 import { defaultPolicy, isBad, track, type Streak } from './policy.js';
-import { probe } from './probe.js';
 import { summarize, type Meter } from './quality.js';
 import type { AdaptiveOptions, PolicyDecision, TransportName } from './types.js';
 
@@ -94,9 +93,9 @@ export function createAdaptive(c: AdaptiveConfig, host: AdaptiveHost): Adaptive 
 
   /** Automatic switches are on hold after failures, and by the flap guard. */
   const free = (now: number) => now >= hold && now - switchBefore >= FLAP_WINDOW_MS;
-  const decide = (now: number, current: TransportName, websocketUsable: boolean): PolicyDecision | null => {
+  const decide = (now: number, current: TransportName, websocketUsable: boolean, quality = meter.quality(now)): PolicyDecision | null => {
     try {
-      return c.policy({ now, current, quality: meter.quality(now), ...streak, lastSwitchAt, websocketUsable, options: c });
+      return c.policy({ now, current, quality, ...streak, lastSwitchAt, websocketUsable, options: c });
     } catch (error) {
       host.report(error);
       return null;
@@ -136,10 +135,11 @@ export function createAdaptive(c: AdaptiveConfig, host: AdaptiveHost): Adaptive 
       });
     },
     evaluate(now) {
-      streak = track(streak, meter.quality(now), meter, now, c);
+      const quality = meter.quality(now);
+      streak = track(streak, quality, meter, now, c);
       const current = host.current();
       if (!current || host.busy() || !free(now)) return;
-      const d = probed ? { to: probed, reason: 'probe' } : decide(now, current, self.usable);
+      const d = probed ? { to: probed, reason: 'probe' } : decide(now, current, self.usable, quality);
       probed = undefined;
       if (d && d.to !== current && (d.to === 'sse' || (d.to === 'websocket' && self.usable))) host.request(d.to, d.reason);
     },

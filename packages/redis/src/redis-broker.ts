@@ -45,6 +45,9 @@ export class RedisBroker implements Broker {
   readonly distributed = true;
   private readonly options: ResolvedOptions;
   private readonly keys: Keys;
+  /** This node's inbox and the prefix of channel pub/sub names: compared on every incoming message. */
+  private readonly inboxKey: string;
+  private readonly pubsubPrefix: string;
   private readonly cmd: Redis;
   private readonly sub: Redis;
   private readonly scripts: ReturnType<typeof defineScripts>;
@@ -73,6 +76,8 @@ export class RedisBroker implements Broker {
     this.options = resolveOptions(options);
     this.nodeId = this.options.nodeId;
     this.keys = keysFor(this.options.prefix);
+    this.inboxKey = this.keys.inbox(this.nodeId);
+    this.pubsubPrefix = this.keys.pubsub('');
     this.cmd = makeClient(options, 'command', this.options.commandTimeoutMs);
     this.sub = makeClient(options, 'subscriber', this.options.commandTimeoutMs);
     this.scripts = defineScripts(this.cmd);
@@ -112,7 +117,7 @@ export class RedisBroker implements Broker {
     this.sub.on('error', remember);
     try {
       await Promise.all([connect(this.cmd), connect(this.sub)]);
-      await this.sub.subscribe(this.keys.inbox(this.nodeId));
+      await this.sub.subscribe(this.inboxKey);
       await this.tick(true);
     } catch (error) {
       this.cmd.disconnect();
@@ -175,7 +180,7 @@ export class RedisBroker implements Broker {
         // Not both up: the other connection's 'ready' calls again.
         if (this.closed || this.cmd.status !== 'ready' || this.sub.status !== 'ready') return;
         const drops = this.drops;
-        const wanted = [this.keys.inbox(this.nodeId), ...[...this.channels].map((c) => this.keys.pubsub(c))];
+        const wanted = [this.inboxKey, ...[...this.channels].map((c) => this.keys.pubsub(c))];
         await this.sub.subscribe(...wanted);
         // Not `tick(false)`: its errors must fail the recovery, not just be reported.
         const reply = (await this.scripts.tick(this.keys.nodes, this.options.prefix, this.nodeId, this.options.nodeTtlMs, '0')) as [number];
@@ -363,10 +368,10 @@ export class RedisBroker implements Broker {
 
   private onMessage(redisChannel: string, message: string): void {
     try {
-      const prefix = this.options.prefix;
-      if (redisChannel === this.keys.inbox(this.nodeId)) return this.inbox.receive(decodeInboxMessage(message));
-      const channel = redisChannel.slice(prefix.length + 2);
-      if (!redisChannel.startsWith(prefix + 'p:') || !this.channels.has(channel)) return;
+      if (redisChannel === this.inboxKey) return this.inbox.receive(decodeInboxMessage(message));
+      if (!redisChannel.startsWith(this.pubsubPrefix)) return;
+      const channel = redisChannel.slice(this.pubsubPrefix.length);
+      if (!this.channels.has(channel)) return;
       const m = decodeChannelMessage(message);
       if (m.kind === 'publication') this.call('publication', () => this.host?.publication(channel, m.epoch, m.offset, m.payload));
       else this.call('presence', () => this.host?.presence(channel, m.kind, m.member));

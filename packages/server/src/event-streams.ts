@@ -7,14 +7,13 @@
  * channel feed, not from here. A stream is not a session: no presence, no 'session'/'subscribe'
  * events, nothing upstream.
  */
-import { Defaults, ErrorCodes, FrameCode, WirehopError, isErrorCode, type StreamPosition } from '@wirehop/protocol';
+import { Defaults, ErrorCodes, FrameCode, WirehopError, isErrorCode, isValidName, type StreamPosition } from '@wirehop/protocol';
 import { nanoid } from 'nanoid';
-import { authenticateUser, refuse } from './handshake.js';
+import { authenticateUser, hookStatus, refuse } from './handshake.js';
 import type { Hub, Subscriber } from './hub.js';
 import type { ResolvedOptions } from './options.js';
-import { assertNames } from './outgoing.js';
 import { parseCookies } from './request-info.js';
-import { EventSourceWriter, parseStreamId } from './transports/eventsource.js';
+import { EventSourceWriter, parseStreamId, publicationEvent } from './transports/eventsource.js';
 import { sseHeaders, type SseResponse } from './transports/sse.js';
 import type { ChannelConfig, Session, UserBase } from './types.js';
 
@@ -35,7 +34,7 @@ export interface StreamRefusal {
 }
 
 /** How long a reader waits before retrying after a passing refusal, before jitter. */
-export const RETRY_LATER_MS = { stream_limit: 5000, broker_unavailable: 2000, server_closing: 1000 } as const;
+const RETRY_LATER_MS = { stream_limit: 5000, broker_unavailable: 2000, server_closing: 1000 } as const;
 
 /** A passing refusal; the wait is jittered by up to half again, so that refused readers do not return together. */
 function later(code: keyof typeof RETRY_LATER_MS, message: string): StreamRefusal {
@@ -89,6 +88,11 @@ export function splitEventTail(channelJson: string, tail: string): { data: strin
   const [, , data, offset] = JSON.parse('[' + tail) as [string, string, unknown, number];
   return { data: JSON.stringify(data ?? null), offset };
 }
+
+/** The last publication made into event text, and what it was made from (see EventStream.pushTail). */
+let lastTail = '';
+let lastEpoch = '';
+let lastEvent = '';
 
 /** One reader of one channel: a hub subscriber, and the Session that `authorize` is shown. */
 export class EventStream<U extends UserBase> implements Subscriber, Session<U> {
@@ -144,8 +148,15 @@ export class EventStream<U extends UserBase> implements Subscriber, Session<U> {
     const writer = this.writer;
     if (!writer?.open) return false;
     if (code === FrameCode.event) {
-      const { data, offset } = splitEventTail(this.channelJson, tail);
-      writer.publication({ epoch: this.epoch, offset }, data);
+      // The feed hands every stream of the channel the same tail, one after another: the event
+      // text is made once per publication, not once per reader.
+      if (tail !== lastTail || this.epoch !== lastEpoch) {
+        const { data, offset } = splitEventTail(this.channelJson, tail);
+        lastEvent = publicationEvent({ epoch: this.epoch, offset }, data);
+        lastTail = tail;
+        lastEpoch = this.epoch;
+      }
+      writer.publication(lastEvent);
     } else {
       const [, why, message, position] = JSON.parse('[' + tail) as [string, string, string, StreamPosition];
       this.epoch = position.epoch;
@@ -187,11 +198,8 @@ export class EventStreams<U extends UserBase> {
     const { options } = this.host;
     const channel = req.query.get('channel');
     if (!channel) return refusal('bad_request', `GET ${EVENTS_PATH} needs a ?channel= parameter`, 400);
-    try {
-      assertNames(options.limits, 'message', channel);
-    } catch (error) {
-      return refusal('bad_request', (error as Error).message, 400);
-    }
+    if (!isValidName(channel, 'channel', options.limits))
+      return refusal('bad_request', `invalid channel name: it must be a string of 1..${options.limits.maxChannelLength} characters without control characters`, 400);
     const rule = this.host.rule(channel);
     // 404 for both: a reader cannot tell a channel that exists from one that is not exposed.
     if (rule?.eventSource !== true) return refusal('not_exposed', `no EventSource stream for ${JSON.stringify(channel)}`, 404);
@@ -283,8 +291,7 @@ export class EventStreams<U extends UserBase> {
       return refusal('forbidden', `not allowed to subscribe to ${JSON.stringify(channel)}`, 403);
     } catch (error) {
       if (error instanceof WirehopError) {
-        const status = typeof error.detail?.status === 'number' ? error.detail.status : isErrorCode(error.code) ? ErrorCodes[error.code].status : 403;
-        return refusal(error.code, error.message, status);
+        return refusal(error.code, error.message, hookStatus(error, isErrorCode(error.code) ? ErrorCodes[error.code].status : 403));
       }
       this.host.onError(error, 'authorize');
       return refusal('forbidden', 'not allowed', 403);

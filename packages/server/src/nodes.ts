@@ -10,13 +10,14 @@
  * close, overflow) leaves its tombstone in the broker too, so a late resume on any node learns how
  * far it got, exactly as on the node where it ended.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { FrameCode, isErrorCode, type ErrorCode, type Json, type Member, type StreamPosition } from '@wirehop/protocol';
 import { errorAnswer, processBatch, textBody, type BatchAnswer } from './batch.js';
 import type { Broker } from './broker.js';
 import type { HandshakeCore } from './handshake.js';
 import { memberOf, type Hub, type Subscriber } from './hub.js';
 import type { ServerSession, SessionState } from './session.js';
+import { tokensEqual } from './sessions.js';
 import type { UserBase } from './types.js';
 
 /** How long a node waits for another to answer. */
@@ -81,7 +82,7 @@ export class NodeSessions<U extends UserBase> {
    */
   private async importEnded(sid: string, token: string): Promise<void> {
     const record = await this.broker.endedSession(sid);
-    if (!record || !isErrorCode(record.code) || !hashesEqual(record.tokenHash, tokenHash(token))) return;
+    if (!record || !isErrorCode(record.code) || !tokensEqual(record.tokenHash, tokenHash(token))) return;
     this.host.registry.remember(sid, { code: record.code, message: record.message, ack: record.ack, token, endedAt: Date.now() });
   }
 
@@ -202,10 +203,4 @@ export class NodeSessions<U extends UserBase> {
 /** SHA-256 of a resume token, hex: what the broker keeps instead of the token. */
 function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
-}
-
-function hashesEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
 }

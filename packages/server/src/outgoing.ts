@@ -3,7 +3,7 @@
  * client cannot decode would make it drop the transport and resume into the same frame forever, so
  * names and sizes are checked here, where the application can still be told.
  */
-import { WirehopError, decodeServerFrame, encodeFrame, utf8Length } from '@wirehop/protocol';
+import { WirehopError, isValidName, utf8Length } from '@wirehop/protocol';
 import type { ServerLimits } from './options.js';
 
 /**
@@ -14,14 +14,13 @@ const PREFIX_ALLOWANCE = 20;
 
 /**
  * Throws WirehopError('bad_frame') unless `event` (and `channel`, if given) are valid names per
- * protocol.md §2. Validates through the protocol codec itself, so the rule lives in one place.
+ * protocol.md §2, checked by the codec's own rule (isValidName), which it runs once per publish.
  */
 export function assertNames(limits: ServerLimits, event: string, channel?: string): void {
-  const frame = channel === undefined
-    ? encodeFrame({ type: 'message', seq: 1, event, data: null })
-    : encodeFrame({ type: 'event', seq: 1, channel, event, data: null, offset: 0 });
-  const decoded = decodeServerFrame(frame, limits);
-  if (!decoded.ok) throw new WirehopError('bad_frame', `invalid ${channel === undefined ? 'event name' : 'channel or event name'}: ${decoded.message}`);
+  if (channel !== undefined && !isValidName(channel, 'channel', limits))
+    throw new WirehopError('bad_frame', `invalid channel name: it must be a string of 1..${limits.maxChannelLength} characters without control characters`);
+  if (!isValidName(event, 'name', limits))
+    throw new WirehopError('bad_frame', `invalid event name: it must be a string of 1..${limits.maxNameLength} characters without control characters`);
 }
 
 /** An event's offset, added by the channel feed after the checks: ',' and up to 16 digits. */

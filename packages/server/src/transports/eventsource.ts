@@ -43,6 +43,12 @@ export function parseStreamId(text: string): StreamPosition | undefined {
   return { epoch, offset };
 }
 
+/** A publication as an event: `id: <position>`, `data: <the published JSON>` (event type `message`). */
+export function publicationEvent(position: StreamPosition, dataJson: string): string {
+  // Published data is JSON, which never holds a raw line break: one data line.
+  return 'id: ' + formatStreamId(position) + '\ndata: ' + dataJson + '\n\n';
+}
+
 /** A channel's events written to one HTTP response. */
 export class EventSourceWriter {
   private ended = false;
@@ -87,10 +93,9 @@ export class EventSourceWriter {
     return !this.ended && !this.res.writableEnded && !this.res.destroyed;
   }
 
-  /** A publication: `id: <position>`, `data: <the published JSON>` (event type `message`). */
-  publication(position: StreamPosition, dataJson: string): void {
-    // Published data is JSON, which never holds a raw line break: one data line.
-    this.queue('id: ' + formatStreamId(position) + '\ndata: ' + dataJson + '\n\n');
+  /** A publication's event, from {@link publicationEvent}. */
+  publication(event: string): void {
+    this.queue(event);
   }
 
   /** Publications up to `position` will never come: `event: gap` with a JSON body, and the id moves there. */
