@@ -249,6 +249,7 @@ const WELCOME: Array<[key: keyof WelcomeFrame, rule: Rule, optional?: true]> = [
   ['maxMessageBytes', SEQ],
   ['token', STRING, true],
   ['batch', SEQ, true],
+  ['posts', SEQ, true],
 ];
 
 function checkWelcome(body: unknown): string | WelcomeFrame {

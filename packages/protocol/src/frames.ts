@@ -144,6 +144,11 @@ export interface WelcomeFrame {
    * maxMessageBytes in all (its maxBatchFrames; protocol.md §4). Absent: one frame per message.
    */
   batch?: number;
+  /**
+   * The client may have this many POST /send bodies in flight at once; the server applies them in
+   * sequence order (its limits.postsInFlight; protocol.md §5). Absent: one at a time.
+   */
+  posts?: number;
 }
 
 /**

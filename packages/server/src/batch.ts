@@ -4,12 +4,12 @@
  * The body comes from wherever `read` takes it: the HTTP request itself, or the text another node
  * forwarded because the session lives here (nodes.ts).
  */
-import { NDJSON, decodeClientFrame, encodeBatch, encodeFrame, type ErrorCode } from '@wirehop/protocol';
-import { LineSplitter, type BodyEnd, type ChunkConsumer } from './body.js';
+import { NDJSON, decodeClientFrame, encodeBatch, encodeFrame, type ClientFrame, type ErrorCode } from '@wirehop/protocol';
+import { LineSplitter, type BodyEnd, type ChunkConsumer, type LineVerdict } from './body.js';
 import { refuse, refusalBody, type HandshakeCore } from './handshake.js';
 import type { ServerSession } from './session.js';
 import type { UserBase } from './types.js';
-import { applyClientFrame, type UpstreamOutcome } from './upstream.js';
+import { applyClientFrame } from './upstream.js';
 
 /** An HTTP answer as data: JSON error bodies carry their status. */
 export interface BatchAnswer {
@@ -23,28 +23,65 @@ export function errorAnswer(code: ErrorCode, message?: string, ack?: number): Ba
   return { status: r.status, body: JSON.stringify(refusalBody(r)), contentType: 'application/json' };
 }
 
+/**
+ * Applies a body's frames as its lines arrive (limits apply as bytes come in). A body that overtook
+ * earlier ones on the way (its first reliable frame is ahead of what the session received) is held
+ * instead, and applied once they have been (post-order.ts). A bad line ends the body: the frames
+ * before it are applied, and the answer is the error with their ack.
+ */
 export async function processBatch<U extends UserBase>(host: HandshakeCore<U>, session: ServerSession<U>, read: (splitter: ChunkConsumer) => Promise<BodyEnd>): Promise<BatchAnswer> {
   const { limits } = host.options;
   const pongs: string[] = [];
-  let failure: Extract<UpstreamOutcome, { ok: false }> | undefined;
-  session.lastHeard = Date.now();
-  const splitter = new LineSplitter({ maxBodyBytes: limits.maxBatchBytes, maxLineBytes: limits.maxMessageBytes, maxLines: limits.maxBatchFrames }, (line) => {
-    const decoded = decodeClientFrame(line, limits);
-    const outcome: UpstreamOutcome = decoded.ok ? applyClientFrame(session, decoded.frame) : { ok: false, code: decoded.code, message: decoded.message };
+  let failure: { code: ErrorCode; message: string } | undefined;
+  /** Frames from the first one that came too early on, until the bodies before this one arrived. */
+  let held: ClientFrame[] | undefined;
+  let after = 0;
+  const apply = (frame: ClientFrame): LineVerdict => {
+    const outcome = applyClientFrame(session, frame);
     if (!outcome.ok) {
       failure = outcome;
       return 'stop';
     }
     if (outcome.pong) pongs.push(outcome.pong);
     return undefined;
+  };
+  session.lastHeard = Date.now();
+  const splitter = new LineSplitter({ maxBodyBytes: limits.maxBatchBytes, maxLineBytes: limits.maxMessageBytes, maxLines: limits.maxBatchFrames }, (line) => {
+    const decoded = decodeClientFrame(line, limits);
+    if (!decoded.ok) {
+      failure = decoded;
+      return 'stop';
+    }
+    const frame = decoded.frame;
+    if (!held && 'seq' in frame && frame.seq - 1 > session.processedOrQueued) {
+      held = [];
+      after = frame.seq - 1;
+    }
+    if (!held) return apply(frame);
+    held.push(frame);
+    return undefined;
   });
-  session.beginBatch();
   let ack: number;
   let end: BodyEnd;
+  session.beginBatch();
   try {
     end = await read(splitter);
   } finally {
     ack = session.endBatch();
+  }
+  if (held) {
+    const turn = await session.turnAfter(after);
+    if (turn === 'timeout' || turn === 'full') {
+      const why =
+        turn === 'full' ? `more than ${limits.postsInFlight} POST bodies of this session at once` : `frames before ${after + 1} did not arrive within postWaitMs (${limits.postWaitMs} ms)`;
+      return errorAnswer('out_of_order', `${why}: resume and resend`, session.takeAck());
+    }
+    session.beginBatch();
+    try {
+      for (const frame of turn === 'go' ? held : []) if (apply(frame)) break;
+    } finally {
+      ack = session.endBatch();
+    }
   }
   session.lastHeard = Date.now();
   if (!session.isOpen) {

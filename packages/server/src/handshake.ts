@@ -167,6 +167,7 @@ export function welcomeFrame<U extends UserBase>(options: ResolvedOptions<U>, op
     sessionTtlMs: options.sessionTtlMs,
     maxMessageBytes: options.limits.maxMessageBytes,
     batch: options.limits.maxBatchFrames,
+    posts: options.limits.postsInFlight,
   };
   return encodeFrame(resumed ? welcome : { ...welcome, token: session.token });
 }

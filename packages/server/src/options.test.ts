@@ -15,6 +15,8 @@ describe('resolveOptions', () => {
       maxMessageBytes: Defaults.maxMessageBytes,
       maxBatchBytes: Defaults.maxBatchBytes,
       maxBatchFrames: Defaults.maxBatchFrames,
+      postsInFlight: 4,
+      postWaitMs: 10_000,
       replayBufferFrames: Defaults.replayBufferFrames,
       replayBufferBytes: Defaults.replayBufferBytes,
       highWaterMarkBytes: Defaults.highWaterMarkBytes,

@@ -51,7 +51,7 @@ const TOP_KEYS = new Set([
   'maxEventStreams',
 ]);
 const LIMIT_KEYS = [
-  'maxMessageBytes', 'maxBatchBytes', 'maxBatchFrames', 'replayBufferFrames', 'replayBufferBytes',
+  'maxMessageBytes', 'maxBatchBytes', 'maxBatchFrames', 'postsInFlight', 'postWaitMs', 'replayBufferFrames', 'replayBufferBytes',
   'highWaterMarkBytes', 'maxChannelLength', 'maxNameLength',
 ] as const;
 
@@ -75,7 +75,7 @@ function resolveLimits(input: unknown): ServerLimits {
   for (const key of Object.keys(given))
     if (!(LIMIT_KEYS as readonly string[]).includes(key)) fail(`unknown option limits.${key} (known: ${LIMIT_KEYS.join(', ')})`);
   const limits = {} as ServerLimits;
-  for (const key of LIMIT_KEYS) limits[key] = integer(`limits.${key}`, given[key], Defaults[key], 1);
+  for (const key of LIMIT_KEYS) limits[key] = integer(`limits.${key}`, given[key], Defaults[key], 1, key === 'postWaitMs' ? MAX_TIMER_MS : undefined);
   if (limits.maxMessageBytes > limits.maxBatchBytes)
     fail(`limits.maxMessageBytes (${limits.maxMessageBytes}) must not exceed limits.maxBatchBytes (${limits.maxBatchBytes}): a frame must fit in one POST`);
   if (limits.maxMessageBytes > limits.replayBufferBytes)

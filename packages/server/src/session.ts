@@ -20,6 +20,7 @@ import {
 } from '@wirehop/protocol';
 import type { ResolvedOptions, ServerLimits } from './options.js';
 import { assertNames, assertTailSize } from './outgoing.js';
+import { PostOrder, type Turn } from './post-order.js';
 import type { Downstream } from './transports/transport.js';
 import type { Session, UserBase } from './types.js';
 
@@ -148,6 +149,8 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   private forward: ((code: FrameCode, tail: string) => void) | undefined;
   /** Waiting for a pending hook to settle (see idle()). */
   private idleWaiters: Array<() => void> | undefined;
+  /** POST bodies waiting for the ones they overtook; made when the first one has to. */
+  private postOrder: PostOrder | undefined;
 
   constructor(
     readonly id: string,
@@ -341,8 +344,21 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
     }
     if (verdict === 'gap') return 'out_of_order';
     queue.push(frame);
+    this.postOrder?.received(this.inbound.last);
     this.drain();
     return 'accepted';
+  }
+
+  /**
+   * For a POST body whose first reliable frame is `after + 1`: 'go' once the frames before it were
+   * received, at once if they were. Bodies overtake each other on their way (post-order.ts).
+   */
+  turnAfter(after: number): Turn | Promise<Turn> {
+    if (this.inbound.last >= after) return 'go';
+    if (this.state !== 'open') return 'closed';
+    const { postsInFlight, postWaitMs } = this.host.options.limits;
+    // One body is the one being applied: the others may wait.
+    return (this.postOrder ??= new PostOrder(postsInFlight - 1, postWaitMs)).wait(after);
   }
 
   /** Dispatches queued frames in order; a pending promise (authorize/publish hook) holds the rest back. */
@@ -422,6 +438,7 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.queue = undefined;
+    this.postOrder?.close();
     this.forward = forward;
     const d = this.downstream;
     this.downstream = null;
@@ -453,6 +470,7 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.queue = undefined;
+    this.postOrder?.close();
     const d = this.downstream;
     this.downstream = null;
     if (d?.open) {

@@ -145,7 +145,7 @@ describe('WebSocket', () => {
   it('hello → welcome → subscribe → publish → event', async () => {
     const { wh, url } = await start();
     const { raw, welcome } = await wsSession(url);
-    expect(welcome).toMatchObject({ resumed: false, ack: 0, maxMessageBytes: 65536 });
+    expect(welcome).toMatchObject({ resumed: false, ack: 0, maxMessageBytes: 65536, batch: 1024, posts: 4 });
     expect(welcome.sid).toHaveLength(21);
     expect(welcome.token).toHaveLength(32);
     expect(wh.session(welcome.sid)?.transport).toBe('websocket');
@@ -286,7 +286,7 @@ describe('SSE + POST', () => {
   });
 
   it('oversize POST bodies and lines → 413; frames before a bad line are processed', async () => {
-    const { wh, url } = await start({ limits: { maxMessageBytes: 1024, maxBatchBytes: 8 * 1024 } });
+    const { wh, url } = await start({ limits: { maxMessageBytes: 1024, maxBatchBytes: 8 * 1024, postWaitMs: 100 } });
     const got: unknown[] = [];
     wh.onMessage('n', (d) => void got.push(d));
     const { sid, token } = await sseHandshake(url);
@@ -300,6 +300,7 @@ describe('SSE + POST', () => {
     expect(got).toEqual([1, 2]);
     const gap = await post(url, '/send', '[4,5,"n",5]\n', headers);
     expect(gap).toMatchObject({ status: 409, json: { error: { code: 'out_of_order', ack: 2 } } });
+    expect(gap.json.error.message).toContain('did not arrive within postWaitMs (100 ms)');
   });
 
   it('Origin outside the allow-list → 403; allowed origins get CORS answers', async () => {
@@ -321,5 +322,57 @@ describe('SSE + POST', () => {
   it('GET /ping answers 204', async () => {
     const { url } = await start();
     expect((await fetch(url + '/ping')).status).toBe(204);
+  });
+});
+
+describe('SSE + POST: several bodies in flight (protocol.md §5)', () => {
+  async function session(options: ServerOptions = {}) {
+    const { wh, url } = await start(options);
+    const got: unknown[] = [];
+    wh.onMessage('n', (d) => void got.push(d));
+    const { sid, token } = await sseHandshake(url);
+    const send = (body: string) => post(url, '/send', body, { 'x-wirehop-session': sid, 'x-wirehop-token': token });
+    return { wh, sid, got, send };
+  }
+  const pendingAfter = <T>(promise: Promise<T>, ms: number) =>
+    Promise.race([promise.then(() => 'answered'), new Promise((resolve) => setTimeout(() => resolve('pending'), ms))]);
+
+  it('a body that overtook an earlier one waits for it, then both apply in order', async () => {
+    const { got, send } = await session();
+    const later = send('[4,2,"n",2]\n[4,3,"n",3]\n');
+    expect(await pendingAfter(later, 100)).toBe('pending');
+    expect(got).toEqual([]);
+    expect(await send('[4,1,"n",1]\n')).toMatchObject({ status: 200 });
+    expect(await later).toMatchObject({ status: 200, text: '[20,3]\n' });
+    expect(got).toEqual([1, 2, 3]);
+  });
+
+  it('one body more than postsInFlight allows is refused at once with out_of_order; the waiting one still applies', async () => {
+    const { got, send } = await session({ limits: { postsInFlight: 2 } });
+    const waiting = send('[4,3,"n",3]\n');
+    expect(await pendingAfter(waiting, 100)).toBe('pending');
+    const refused = await send('[4,4,"n",4]\n');
+    expect(refused).toMatchObject({ status: 409, json: { error: { code: 'out_of_order', ack: 0 } } });
+    expect(refused.json.error.message).toContain('more than 2 POST bodies of this session at once');
+    expect(await send('[4,1,"n",1]\n[4,2,"n",2]\n')).toMatchObject({ status: 200 });
+    expect(await waiting).toMatchObject({ status: 200, text: '[20,3]\n' });
+    expect(got).toEqual([1, 2, 3]);
+  });
+
+  it('postsInFlight 1: an early body is refused at once, as before', async () => {
+    const { wh, got, send } = await session({ limits: { postsInFlight: 1 } });
+    expect(await send('[4,2,"n",2]\n')).toMatchObject({ status: 409, json: { error: { code: 'out_of_order', ack: 0 } } });
+    expect(got).toEqual([]);
+    expect(wh.sessionCount).toBe(1);
+  });
+
+  it('a waiting body whose session ends meanwhile gets the session\'s end, with the ack', async () => {
+    const { wh, sid, got, send } = await session();
+    expect(await send('[4,1,"n",1]\n')).toMatchObject({ status: 200 });
+    const waiting = send('[4,3,"n",3]\n');
+    expect(await pendingAfter(waiting, 100)).toBe('pending');
+    wh.session(sid)!.close('done here');
+    expect(await waiting).toMatchObject({ status: 410, json: { error: { code: 'session_closed', ack: 1 } } });
+    expect(got).toEqual([1]);
   });
 });

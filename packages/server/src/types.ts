@@ -97,6 +97,14 @@ export interface ServerLimits {
   maxBatchBytes: number;
   /** Most frames in one POST body (1,024). */
   maxBatchFrames: number;
+  /**
+   * Most POST /send bodies of one session in flight at once (4), told to the client in WELCOME. A
+   * body that overtook earlier ones waits for them; one more than this many is refused with
+   * `out_of_order` (the client resumes and resends). 1: one body at a time, none waits.
+   */
+  postsInFlight: number;
+  /** How long such a body waits for the ones it overtook before it is refused with `out_of_order` (10 s). */
+  postWaitMs: number;
   /** Most unacked frames kept per session for replay (10,000). */
   replayBufferFrames: number;
   /** Most UTF-16 code units of unacked frames kept per session (1 MiB). */

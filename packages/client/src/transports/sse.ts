@@ -1,12 +1,14 @@
 /**
  * SSE + POST transport (protocol.md §5): downstream is `GET {path}/sse` read with fetch streaming,
- * upstream is `POST {path}/send` with NDJSON bodies, one POST in flight at a time. A new session is
- * created first with `POST {path}/session`; a resume goes straight to `GET /sse`.
+ * upstream is `POST {path}/send` with NDJSON bodies, as many in flight as WELCOME.posts allows (the
+ * server applies them in order; one before WELCOME, or from a server that does not say). A new
+ * session is created first with `POST {path}/session`; a resume goes straight to `GET /sse`.
  *
  * A POST costs far more than a line in one (a fetch is hundreds of µs of CPU in Node), so frames
- * are batched: everything queued while a POST is in flight goes in the next one, and a POST starts
- * only once the current task is done, so that frames sent in one go (a burst of echoes read from
- * one SSE chunk, an ack next to a message) share a body instead of the first one leaving alone.
+ * are batched: everything queued while the POSTs are in flight goes in the next one, and a POST
+ * starts only once the current task is done, so that frames sent in one go (a burst of echoes read
+ * from one SSE chunk, an ack next to a message) share a body instead of the first one leaving
+ * alone. Several in flight keep the connection busy while each waits for its answer.
  */
 import {
   Defaults,
@@ -44,7 +46,9 @@ export const sse: TransportFactory = (options, handlers) => {
   const hello = options.hello!;
   let { sid, token } = hello;
   let done = false;
-  let posting = false;
+  /** POSTs in flight, and how many may be. */
+  let posting = 0;
+  let posts = 1;
   /** A flush is due at the end of the current task (queueMicrotask). */
   let due = false;
   const queue: string[] = [];
@@ -103,7 +107,10 @@ export const sse: TransportFactory = (options, handlers) => {
       onFrame(frame) {
         if (done) return;
         // The stream's WELCOME has no token; the one from POST /session does, and the session needs it.
-        if (frame.type === 'welcome' && created && frame.token === undefined) frame = { ...frame, token };
+        if (frame.type === 'welcome') {
+          if (created && frame.token === undefined) frame = { ...frame, token };
+          posts = frame.posts ?? 1;
+        }
         handlers.frame(frame);
       },
     });
@@ -120,7 +127,7 @@ export const sse: TransportFactory = (options, handlers) => {
   }
 
   function flushSoon() {
-    if (due || posting) return;
+    if (due || posting >= posts) return;
     due = true;
     queueMicrotask(() => {
       due = false;
@@ -129,20 +136,23 @@ export const sse: TransportFactory = (options, handlers) => {
   }
 
   function flush() {
-    if (posting || done || queue.length === 0) return;
-    posting = true;
-    const body = encodeBatch(takeBatch(queue, Defaults.maxBatchFrames, Defaults.maxBatchBytes));
+    while (!done && queue.length > 0 && posting < posts) post(encodeBatch(takeBatch(queue, Defaults.maxBatchFrames, Defaults.maxBatchBytes)));
+  }
+
+  function post(body: string) {
+    posting++;
     request(Paths.send, { method: 'POST', headers: { ...sessionHeaders(), 'content-type': NDJSON }, body })
       .then((response) => response.text())
       .then((text) => {
-        // The answer holds control frames only: an ACK, and a PONG per PING.
+        // The answer holds control frames only: an ACK (cumulative, so answers may come in any
+        // order), and a PONG per PING.
         for (const line of splitBatch(text)) {
           if (done) return;
           const decoded = decodeServerFrame(line);
           if (!decoded.ok) return fail(new WirehopError(decoded.code, decoded.message));
           handlers.frame(decoded.frame);
         }
-        posting = false;
+        posting--;
         flush();
       })
       .catch((error: unknown) => fail(asWirehopError(error)));
