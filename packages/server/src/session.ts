@@ -435,17 +435,9 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
    * superseded, frames queued here from now on (a request handler answering late) go to `forward`.
    */
   moveOut(forward: (code: FrameCode, tail: string) => void): void {
-    if (this.state === 'ended') return;
-    this.state = 'ended';
-    this.queue = undefined;
-    this.postOrder?.close();
+    if (!this.stop()) return;
     this.forward = forward;
-    const d = this.downstream;
-    this.downstream = null;
-    if (d?.open) {
-      d.write(encodeFrame({ type: 'error', code: 'superseded', message: 'the session moved to another server' }), this.written);
-      d.close(ErrorCodes.superseded.close, ErrorCodes.superseded.meaning);
-    }
+    this.lastWord(encodeFrame({ type: 'error', code: 'superseded', message: 'the session moved to another server' }), ErrorCodes.superseded.close, ErrorCodes.superseded.meaning);
   }
 
   /** A session that moved here from another node, as it was there. */
@@ -467,16 +459,26 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
    * code, drop everything queued, and let the host tombstone it. Idempotent.
    */
   end(code: ErrorCode, message: string): void {
-    if (this.state === 'ended') return;
+    if (!this.stop()) return;
+    this.lastWord(encodeFrame({ type: 'bye', code, message, ack: this.processed }), isErrorCode(code) ? ErrorCodes[code].close : ErrorCodes.internal.close, message);
+    this.host.ended(this, code, message);
+  }
+
+  /** No more frames in or out here, nobody waits; false if that was so already. */
+  private stop(): boolean {
+    if (this.state === 'ended') return false;
     this.state = 'ended';
     this.queue = undefined;
     this.postOrder?.close();
+    return true;
+  }
+
+  /** Writes `frame` to the downstream, if one is attached, and closes it. */
+  private lastWord(frame: string, close: number, reason: string): void {
     const d = this.downstream;
     this.downstream = null;
-    if (d?.open) {
-      d.write(encodeFrame({ type: 'bye', code, message, ack: this.processed }), this.written);
-      d.close(isErrorCode(code) ? ErrorCodes[code].close : ErrorCodes.internal.close, message);
-    }
-    this.host.ended(this, code, message);
+    if (!d?.open) return;
+    d.write(frame, this.written);
+    d.close(close, reason);
   }
 }
