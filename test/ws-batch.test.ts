@@ -60,16 +60,28 @@ describe('WebSocket batches', () => {
   });
 });
 
-describe('the client under WELCOME.batch', () => {
-  it('cuts what one task sends at the server\'s maxBatchFrames: all of it arrives, once, in order', async () => {
+describe.each(['websocket', 'sse'] as const)('the client under WELCOME.batch, on %s', (transport) => {
+  it("cuts what one task sends at the server's maxBatchFrames: all of it arrives, once, in order", async () => {
     fx = await startFixture({ limits: { maxBatchFrames: 4 } });
     const got: number[] = [];
     fx.wh.onMessage('n', (data) => void got.push(data as number));
-    const client = fx.client({ transports: ['websocket'], adaptive: false });
+    const client = fx.client({ transports: [transport], adaptive: false });
     await client.connect();
     const sent = Array.from({ length: 10 }, (_, i) => client.send('n', i + 1)); // one task
     await Promise.all(sent);
     expect(got).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(client.stats.reconnects).toBe(0);
+  });
+
+  it("keeps a batch within the server's byte limits", async () => {
+    fx = await startFixture({ limits: { maxMessageBytes: 1024, maxBatchBytes: 2048 } });
+    const got: string[] = [];
+    fx.wh.onMessage('n', (data) => void got.push(data as string));
+    const client = fx.client({ transports: [transport], adaptive: false });
+    await client.connect();
+    const texts = Array.from({ length: 10 }, (_, i) => `${i}`.padEnd(900, '.'));
+    await Promise.all(texts.map((text) => client.send('n', text))); // one task, 9 KB
+    expect(got).toEqual(texts);
     expect(client.stats.reconnects).toBe(0);
   });
 });

@@ -238,7 +238,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   }
 
   const arm = (link: Link, ms: number, what: string) => armLink(link, ms, what, lost);
-  const control = (link: Link, frame: ClientControlFrame) => link.t!.send([encodeClientControl(frame)]);
+  const control = (link: Link, frame: ClientControlFrame) => link.t!.send([encodeClientControl(frame)], true);
   /** Acks everything delivered so far. */
   const ackAll = (link: Link) => control(link, { type: 'ack', ack: sess.in.takeAck() });
   const acks = createAcks(options.ackEvery ?? Defaults.ackEvery, options.ackDelayMs ?? ACK_DELAY_MS, {

@@ -46,9 +46,17 @@ export const sse: TransportFactory = (options, handlers) => {
   const hello = options.hello!;
   let { sid, token } = hello;
   let done = false;
-  /** POSTs in flight, and how many may be. */
+  /** POSTs in flight, and how many may be; control frames alone never start a second one. */
   let posting = 0;
   let posts = 1;
+  /** The queue holds a reliable frame (a message, a request...). */
+  let data = false;
+  /**
+   * What one body may hold. Under WELCOME.batch: that many frames, and maxMessageBytes in all,
+   * which the server's maxBatchBytes is never below; a body over the server's limits would be
+   * refused, and resent, and refused again.
+   */
+  let batch: { frames: number; bytes: number } = { frames: Defaults.maxBatchFrames, bytes: Defaults.maxBatchBytes };
   /** A flush is due at the end of the current task (queueMicrotask). */
   let due = false;
   const queue: string[] = [];
@@ -110,6 +118,7 @@ export const sse: TransportFactory = (options, handlers) => {
         if (frame.type === 'welcome') {
           if (created && frame.token === undefined) frame = { ...frame, token };
           posts = frame.posts ?? 1;
+          if (frame.batch) batch = { frames: frame.batch, bytes: frame.maxMessageBytes };
         }
         handlers.frame(frame);
       },
@@ -126,8 +135,10 @@ export const sse: TransportFactory = (options, handlers) => {
     throw new WirehopError('transport_failed', 'the SSE stream ended');
   }
 
+  const room = () => posting < (data ? posts : 1);
+
   function flushSoon() {
-    if (due || posting >= posts) return;
+    if (due || !room()) return;
     due = true;
     queueMicrotask(() => {
       due = false;
@@ -136,7 +147,10 @@ export const sse: TransportFactory = (options, handlers) => {
   }
 
   function flush() {
-    while (!done && queue.length > 0 && posting < posts) post(encodeBatch(takeBatch(queue, Defaults.maxBatchFrames, Defaults.maxBatchBytes)));
+    while (!done && queue.length > 0 && room()) {
+      post(encodeBatch(takeBatch(queue, batch.frames, batch.bytes)));
+      if (queue.length === 0) data = false;
+    }
   }
 
   function post(body: string) {
@@ -160,8 +174,9 @@ export const sse: TransportFactory = (options, handlers) => {
 
   run().catch((error: unknown) => fail(asWirehopError(error)));
   return {
-    send(frames) {
+    send(frames, control) {
       if (done) return;
+      if (!control) data = true;
       for (const frame of frames) queue.push(frame);
       flushSoon();
     },

@@ -43,8 +43,12 @@ export interface TransportHandlers {
 
 /** One open (or opening) transport. */
 export interface Transport {
-  /** Sends encoded frames upstream, in order. Dropped once failed or closed (the outbox resends). */
-  send(frames: string[]): void;
+  /**
+   * Sends encoded frames upstream, in order. Dropped once failed or closed (the outbox resends).
+   * @param control only control frames (ACK, PING, PONG): nothing waits on them, so SSE lets them
+   *   wait for a POST in flight rather than start another.
+   */
+  send(frames: string[], control?: boolean): void;
   /**
    * Closes sockets and aborts requests; no handler is called afterwards.
    * @param error why the client drops this transport to resume the session elsewhere. Without one,
