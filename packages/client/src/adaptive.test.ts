@@ -293,6 +293,19 @@ describe('the connect-time probe', () => {
     await expect(probing([null, 20, 20]).ad.probe()).resolves.toBe('sse');
   });
 
+  it('stops after a first answer within a quarter of maxRttMs; a slower or lost one gets the whole count', async () => {
+    const samples = async (rtts: Array<number | null>, options: AdaptiveOptions = {}) => {
+      const { ad, meter } = probing(rtts, options);
+      await ad.probe();
+      return meter.quality(Date.now()).samples;
+    };
+    expect(await samples([20, 20, 20])).toBe(1);
+    expect(await samples([75, 20, 20])).toBe(1);
+    expect(await samples([76, 20, 20])).toBe(3);
+    expect(await samples([null, 20, 20])).toBe(3);
+    expect(await samples([20, 20, 20], { maxRttMs: 40 })).toBe(3);
+  });
+
   it('seeds the window, and once complete, a disagreement with where the session runs becomes a switch', async () => {
     const { ad, meter, state } = probing([900, 20, 20]);
     state.current = undefined; // still connecting when the probe completes

@@ -121,7 +121,13 @@ export function createAdaptive(c: AdaptiveConfig, host: AdaptiveHost): Adaptive 
               meter.seed(at, rtt);
               rtts.push(rtt);
               const to = isBad(summarize(rtts), c) ? 'sse' : 'websocket';
-              if (rtts.length === 1) resolve(to);
+              if (rtts.length === 1) {
+                resolve(to);
+                // A first answer well within maxRttMs settles it: more GETs would cost every
+                // connection (and a server that a thousand clients reconnect to at once) requests
+                // that change nothing. Loss on such a network shows in the live link's PINGs.
+                if (rtt !== null && rtt <= c.maxRttMs / 4 && p.count > 1) return false;
+              }
               if (rtts.length === p.count) {
                 probed = to;
                 self.evaluate(Date.now()); // acts at once if the session is up

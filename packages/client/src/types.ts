@@ -169,7 +169,8 @@ export interface AdaptiveOptions {
    * Connect-time probe: `count` timed `GET {url}/ping` requests, each lost after `timeoutMs`. The
    * first answer picks the first transport (one round trip; the connection starts then), the rest
    * seed the quality window, and if they disagree once complete the session switches ('probe').
-   * `false` disables it. Default `{ count: 3, timeoutMs: 1000 }`.
+   * A first answer within `maxRttMs / 4` ends it there. `false` disables it. Default
+   * `{ count: 3, timeoutMs: 1000 }`.
    */
   probe?: false | { count?: number; timeoutMs?: number };
   /** A WebSocket attempt without WELCOME (or, for a switch, without an open socket) after this long is abandoned for the next transport. Default 1,500. */
