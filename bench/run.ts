@@ -18,6 +18,7 @@ import { SCENARIOS } from './scenarios/index.js';
 import { Unavailable, type Scenario } from './scenarios/types.js';
 import { BASELINE, STACKS } from './stacks/index.js';
 import { TARGETS } from './targets.js';
+import { prepareCode } from './lib/code.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
@@ -101,6 +102,7 @@ function rotate<T>(items: T[], k: number): T[] {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
+  const code = prepareCode(process.argv.slice(2));
   const startedAt = new Date();
   const t0 = Date.now();
   const stacks = STACKS.filter((s) => o.stacks.includes(s.id));
@@ -119,6 +121,7 @@ async function main(): Promise<void> {
       node: process.version,
       cpus: cpus().length,
       pinned: Child.pinning,
+      code,
       repeats: o.params.repeats,
       baseline: BASELINE,
       notes: [

@@ -110,6 +110,8 @@ export interface RunMeta {
   node: string;
   cpus: number;
   pinned: boolean;
+  /** wirehop as built (`dist`) or its TypeScript sources through tsx (bench/lib/code.ts). */
+  code?: 'dist' | 'source';
   repeats: number;
   notes: string[];
 }
@@ -122,7 +124,7 @@ export function markdown(meta: ReportMeta, summary: Summary, scenarios: readonly
   const lines: string[] = [];
   lines.push(`# wirehop benchmark — ${meta.mode} run`, '');
   lines.push(
-    `${meta.startedAt} · ${meta.durationS.toFixed(0)} s · Node ${meta.node} · ${meta.cpus} CPUs · server and client processes ${meta.pinned ? 'pinned to one core each' : 'not pinned'} · ${meta.repeats} repeat(s)`,
+    `${meta.startedAt} · ${meta.durationS.toFixed(0)} s · Node ${meta.node} · ${meta.cpus} CPUs · server and client processes ${meta.pinned ? 'pinned to one core each' : 'not pinned'} · ${meta.repeats} repeat(s)${meta.code ? ` · wirehop ${meta.code === 'dist' ? 'as built (dist)' : 'from its sources (tsx)'}` : ''}`,
     '',
   );
   lines.push(`Cells: median (min–max over repeats) ×ratio to \`${meta.baseline}\` in this run. For rates higher is better; for latency, memory and losses lower is better. See bench/README.md.`, '');

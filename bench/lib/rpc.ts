@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { codeConditions } from './code.js';
 
 type Task = (args: never) => unknown;
 
@@ -59,9 +60,12 @@ export class Child {
     });
   }
 
-  /** Starts `entry` (a .ts file, run through tsx with the workspace's source condition). */
+  /**
+   * Starts `entry` (a .ts file, run through tsx). wirehop's packages are their built `dist`, as
+   * published, unless `--source` chose their TypeScript sources (code.ts).
+   */
   static spawn(entry: string, args: string[], options: SpawnOptions): Child {
-    const flags = ['--conditions=@wirehop/source', '--import', 'tsx', ...(options.exposeGc ? ['--expose-gc'] : []), ...(options.nodeFlags ?? [])];
+    const flags = [...codeConditions(), '--import', 'tsx', ...(options.exposeGc ? ['--expose-gc'] : []), ...(options.nodeFlags ?? [])];
     const argv = [...flags, entry, ...args];
     const pin = HAS_TASKSET && options.cpu !== undefined;
     const proc = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', String(options.cpu), process.execPath, ...argv] : argv, {
