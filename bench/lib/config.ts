@@ -11,7 +11,8 @@ export interface Params {
   echo: { warmupMs: number; count: number };
   upstream: { warmupMs: number; durationMs: number; window: number };
   fanout: { clients: number; saturatedOffered: number; moderateOffered: number; saturatedMs: number; moderateMs: number; warmupMs: number; drainMs: number };
-  memory: { clients: number; settleMs: number };
+  /** `warmup` clients connect and close before the measured round (scenarios/memory.ts). */
+  memory: { clients: number; warmup: number; settleMs: number };
   setup: { warmup: number; count: number; concurrency: number };
   switching: { warmupMs: number; durationMs: number; everyMs: number; window: number };
   /** Connection concurrency when a scenario opens many clients before measuring. */
@@ -25,7 +26,7 @@ const full: Params = {
   echo: { warmupMs: 500, count: 3_000 },
   upstream: { warmupMs: 500, durationMs: 2_000, window: 100 },
   fanout: { clients: 500, saturatedOffered: 500_000, moderateOffered: 25_000, saturatedMs: 1_000, moderateMs: 1_500, warmupMs: 300, drainMs: 10_000 },
-  memory: { clients: 2_000, settleMs: 500 },
+  memory: { clients: 2_000, warmup: 200, settleMs: 500 },
   setup: { warmup: 100, count: 1_000, concurrency: 50 },
   switching: { warmupMs: 500, durationMs: 2_000, everyMs: 50, window: 100 },
   connectConcurrency: 50,
@@ -38,7 +39,7 @@ const quick: Params = {
   echo: { warmupMs: 200, count: 600 },
   upstream: { warmupMs: 300, durationMs: 600, window: 100 },
   fanout: { clients: 100, saturatedOffered: 500_000, moderateOffered: 25_000, saturatedMs: 300, moderateMs: 600, warmupMs: 200, drainMs: 5_000 },
-  memory: { clients: 300, settleMs: 300 },
+  memory: { clients: 300, warmup: 50, settleMs: 300 },
   setup: { warmup: 50, count: 250, concurrency: 50 },
   switching: { warmupMs: 300, durationMs: 800, everyMs: 50, window: 100 },
   connectConcurrency: 50,
