@@ -67,6 +67,8 @@ export function cpuPercent(a: CpuSample, b: CpuSample): number {
 export interface CpuUse {
   /** CPU time the server process used, ms. */
   serverCpuMs: number;
+  /** CPU time the client process used, ms. */
+  clientCpuMs: number;
   /** Share of one core each process used, %. */
   serverCpuPct: number;
   clientCpuPct: number;
@@ -78,7 +80,7 @@ export async function withCpu<T>(server: Child, client: Child, fn: () => Promise
   const [s0, c0] = await sample();
   const value = await fn();
   const [s1, c1] = await sample();
-  return [value, { serverCpuMs: s1.cpuMs - s0.cpuMs, serverCpuPct: cpuPercent(s0, s1), clientCpuPct: cpuPercent(c0, c1) }];
+  return [value, { serverCpuMs: s1.cpuMs - s0.cpuMs, clientCpuMs: c1.cpuMs - c0.cpuMs, serverCpuPct: cpuPercent(s0, s1), clientCpuPct: cpuPercent(c0, c1) }];
 }
 
 export const commonClientTasks = {

@@ -140,6 +140,7 @@ async function runPhase(ctx: TrialContext, clients: number, offered: number, ms:
       [`${prefix}Lost`]: offeredTotal - c.delivered,
       [`${prefix}Disorder`]: c.duplicated + c.reordered,
       [`${prefix}ServerCpu`]: c.delivered ? (cpu.serverCpuMs / c.delivered) * 1000 : Number.NaN,
+      [`${prefix}ClientCpu`]: c.delivered ? (cpu.clientCpuMs / c.delivered) * 1000 : Number.NaN,
     },
     details: { [prefix]: { clients, broadcasts: b.sent, planned: count, offeredPerSec: offered, sendMs: b.endAt - b.startAt, ...cpu, ...c } },
   };
@@ -152,6 +153,7 @@ const phaseMetrics = (prefix: string, name: string): Metric[] => [
   { key: `${prefix}Lost`, label: `fan-out ${name}: lost`, unit: 'msgs', better: 'lower', digits: 0 },
   { key: `${prefix}Disorder`, label: `fan-out ${name}: duplicated+reordered`, unit: 'msgs', better: 'lower', digits: 0 },
   { key: `${prefix}ServerCpu`, label: `fan-out ${name}: server CPU per delivery`, unit: 'µs', better: 'lower', digits: 2 },
+  { key: `${prefix}ClientCpu`, label: `fan-out ${name}: client CPU per delivery`, unit: 'µs', better: 'lower', digits: 2 },
 ];
 
 export const fanoutScenario: Scenario = {
