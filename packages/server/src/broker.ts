@@ -74,6 +74,11 @@ export interface Broker {
   start(host: BrokerHost): Promise<void>;
   /** Disconnects, releasing this node's presence and session claims. */
   close(): Promise<void>;
+  /**
+   * Optional: called on every server sweep (about once a second), for a broker that has no clock
+   * of its own to drop expired history with (Redis expires keys itself).
+   */
+  sweep?(): void;
 
   // ---- channels ----------------------------------------------------------------------------
 

@@ -21,7 +21,9 @@ export interface DispatchContext<U extends UserBase> {
   rules: ChannelRules<U>;
   requests: Map<string, RequestHandler<U>>;
   messages: Map<string, MessageHandler<U>>;
-  emit(event: 'subscribe' | 'unsubscribe', session: ServerSession<U>, channel: string): void;
+  emit(event: 'subscribe', session: ServerSession<U>, channel: string): void;
+  /** The session left `channel`: its presence there ends (if tracked), and listeners hear of it. */
+  left(session: ServerSession<U>, channel: string): void;
   limits: ServerLimits;
   /** Most publications one history request returns. */
   historyLimit: number;
@@ -137,9 +139,7 @@ export class Dispatcher<U extends UserBase> {
     }
     this.ctx.hub.unsubscribe(session, channel);
     session.reply(seq, null);
-    if (this.ctx.tracksPresence(channel))
-      this.ctx.hub.leave(session, channel).catch((error: unknown) => this.ctx.onError(error, 'presence', session));
-    this.ctx.emit('unsubscribe', session, channel);
+    this.ctx.left(session, channel);
   }
 
   private publish(session: ServerSession<U>, seq: number, channel: string, event: string, data: unknown): void | Promise<void> {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createWirehop } from './index.js';
+import { MemoryBroker } from './memory-broker.js';
 import { AckScheduler, sessionDue, sweepInterval } from './timers.js';
 
 const t = { heartbeatMs: 100, heartbeatTimeoutMs: 50, sessionTtlMs: 1000 };
@@ -28,6 +30,23 @@ describe('sweepInterval', () => {
     expect(sweepInterval({ ...t, helloTimeoutMs: 10_000 })).toBe(12);
     expect(sweepInterval({ heartbeatMs: 15_000, heartbeatTimeoutMs: 10_000, sessionTtlMs: 30_000, helloTimeoutMs: 10_000 })).toBe(1000);
     expect(sweepInterval({ heartbeatMs: 1, heartbeatTimeoutMs: 1, sessionTtlMs: 1, helloTimeoutMs: 1 })).toBe(10);
+  });
+});
+
+describe("the server's sweep", () => {
+  it("calls the broker's optional sweep, so that history nobody reads still expires", async () => {
+    class CountingBroker extends MemoryBroker {
+      sweeps = 0;
+      override sweep(): void {
+        this.sweeps++;
+        super.sweep();
+      }
+    }
+    const broker = new CountingBroker();
+    const wh = createWirehop({ broker, heartbeatMs: 40 });
+    await wh.ready();
+    await expect.poll(() => broker.sweeps, { timeout: 5_000 }).toBeGreaterThanOrEqual(2);
+    await wh.close();
   });
 });
 

@@ -13,7 +13,6 @@ import { EventStreams } from './event-streams.js';
 import { createRoutes, type HttpHost } from './http.js';
 import type { BrokerHost, HistoryLimits } from './broker.js';
 import { Hub, type Subscriber } from './hub.js';
-import { MemoryBroker } from './memory-broker.js';
 import { NodeSessions } from './nodes.js';
 import { createWebSocketServer, joinPath, listen, upgradeListener, type ListenHost, type UpgradeHost } from './node.js';
 import { resolveHistory, resolveOptions, type ResolvedOptions } from './options.js';
@@ -110,6 +109,7 @@ class WirehopServer<U extends UserBase>
       requests: this.requests,
       messages: this.messages,
       emit: (event, session, channel) => this.emit(event, session, session, channel),
+      left: (session, channel) => this.left(session, channel),
       onError: (error, phase, session) => this.onError(error, phase, session),
     });
     this.acks = new AckScheduler(this.options.ackEvery, this.options.ackDelayMs, (error) => this.onError(error, 'ack'));
@@ -247,12 +247,14 @@ class WirehopServer<U extends UserBase>
     this.registry.end(session, code, message, session.processed, Date.now());
     this.nodes.released(session);
     this.nodes.ended(session, code, message);
-    for (const channel of this.hub.unsubscribeAll(session)) {
-      if (this.tracksPresence(channel))
-        this.hub.leave(session, channel).catch((error: unknown) => this.onError(error, 'presence', session));
-      this.emit('unsubscribe', session, session, channel);
-    }
+    for (const channel of this.hub.unsubscribeAll(session)) this.left(session, channel);
     this.emit('close', session, session, { code, message });
+  }
+
+  /** `session` left `channel` (unsubscribed, or ended): its presence there, then the listeners. */
+  private left(session: ServerSession<U>, channel: string): void {
+    if (this.tracksPresence(channel)) this.hub.leave(session, channel).catch((error: unknown) => this.onError(error, 'presence', session));
+    this.emit('unsubscribe', session, session, channel);
   }
 
   onError(error: unknown, phase: string, session?: ServerSession<U>): void {
@@ -332,7 +334,7 @@ class WirehopServer<U extends UserBase>
     }
     this.eventStreams.sweep(now);
     this.registry.expireTombstones(now);
-    if (this.options.broker instanceof MemoryBroker) this.options.broker.sweep();
+    this.options.broker.sweep?.();
   }
 
   private sweepSession(session: ServerSession<U>, now: number): void {
