@@ -245,8 +245,9 @@ class WirehopServer<U extends UserBase>
 
   ended(session: ServerSession<U>, code: ErrorCode, message: string): void {
     this.registry.end(session, code, message, session.processed, Date.now());
-    this.nodes.released(session);
+    // The tombstone first: a resume that reaches another node once the claim is gone finds it.
     this.nodes.ended(session, code, message);
+    this.nodes.released(session);
     for (const channel of this.hub.unsubscribeAll(session)) this.left(session, channel);
     this.emit('close', session, session, { code, message });
   }
