@@ -23,7 +23,7 @@ interface ChannelState {
 
 export class MemoryBroker implements Broker {
   readonly nodeId = nanoid(10);
-  readonly distributed = false;
+  readonly distributed: boolean = false;
   /** One epoch for the process: history does not survive it. */
   private readonly epoch = nanoid(8);
   private readonly channels = new Map<string, ChannelState>();

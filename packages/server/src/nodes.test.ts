@@ -11,7 +11,7 @@ import type { ListeningServer } from './types.js';
 
 /** The in-memory broker, posing as one shared by several nodes, with its session calls recorded. */
 class RecordingBroker extends MemoryBroker {
-  override readonly distributed = true;
+  override readonly distributed: boolean = true;
   readonly calls: string[] = [];
   override async claimSession(): Promise<void> {
     this.calls.push('claim');
