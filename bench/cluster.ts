@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { BASELINE_TOPOLOGY, TOPOLOGIES, clusterParamsFor, type ClusterParams } from './cluster/config.js';
 import { clusterMarkdown, summariseCluster, type ClusterMeta } from './cluster/report.js';
 import { canPin, pin } from './cluster/topology.js';
+import { argList, argRepeats, argValue } from './lib/args.js';
 import { CLIENT_STACK, runClusterTrial, type ClusterTrial } from './cluster/trial.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -27,17 +28,10 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i === -1 ? undefined : argv[i + 1];
-  };
   const params = clusterParamsFor(argv.includes('--quick') ? 'quick' : 'full');
-  const repeats = value('--repeats');
-  if (repeats) params.repeats = Math.max(1, Math.min(20, Number(repeats) || 1));
-  const all = TOPOLOGIES.map((t) => t.id as string);
-  const picked = value('--topologies')?.split(',') ?? all;
-  for (const p of picked) if (!all.includes(p)) throw new Error(`--topologies: unknown ${p}; known: ${all.join(', ')}`);
-  return { params, topologies: picked, pin: canPin && !argv.includes('--no-pin'), direct: argv.includes('--direct'), out: value('--out') ?? join(HERE, 'results') };
+  params.repeats = argRepeats(argv, params.repeats);
+  const topologies = argList(argv, '--topologies', TOPOLOGIES.map((t) => t.id as string));
+  return { params, topologies, pin: canPin && !argv.includes('--no-pin'), direct: argv.includes('--direct'), out: argValue(argv, '--out') ?? join(HERE, 'results') };
 }
 
 /** Rotates `items` by `k`, so that each repeat starts with another topology. */

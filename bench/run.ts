@@ -18,6 +18,7 @@ import { SCENARIOS } from './scenarios/index.js';
 import { Unavailable, type Scenario } from './scenarios/types.js';
 import { BASELINE, STACKS } from './stacks/index.js';
 import { TARGETS } from './targets.js';
+import { argList, argRepeats, argValue } from './lib/args.js';
 import { prepareCode } from './lib/code.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -31,28 +32,17 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i === -1 ? undefined : argv[i + 1];
-  };
   const params = paramsFor(argv.includes('--quick') ? 'quick' : 'full');
-  const repeats = value('--repeats');
-  if (repeats) params.repeats = Math.max(1, Number(repeats));
-  const list = (flag: string, all: string[]) => {
-    const v = value(flag);
-    if (!v) return all;
-    const picked = v.split(',');
-    for (const p of picked) if (!all.includes(p)) throw new Error(`${flag}: unknown ${p}; known: ${all.join(', ')}`);
-    return picked;
-  };
+  params.repeats = argRepeats(argv, params.repeats);
   return {
     params,
-    stacks: list('--stacks', STACKS.map((s) => s.id)),
-    scenarios: list('--scenarios', SCENARIOS.map((s) => s.id)),
+    stacks: argList(argv, '--stacks', STACKS.map((s) => s.id)),
+    scenarios: argList(argv, '--scenarios', SCENARIOS.map((s) => s.id)),
     cpuProf: argv.includes('--cpu-prof'),
-    out: value('--out') ?? join(HERE, 'results'),
+    out: argValue(argv, '--out') ?? join(HERE, 'results'),
   };
 }
+
 
 /** Runs one scenario on one stack in two fresh processes; never throws. */
 async function runTrial(scenario: Scenario, stack: string, rep: number, o: Options): Promise<Trial> {

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSseParser, WirehopError, type StreamPosition } from '@wirehop/protocol';
 import type { AuthContext } from '@wirehop/server';
 import { startFixture, type Fixture } from './helpers/fixture.js';
+import { readText } from './helpers/raw.js';
 import { waitFor } from './helpers/wait.js';
 
 let fx: Fixture | undefined;
@@ -90,19 +91,8 @@ async function openStream(query: Record<string, string>, headers: Record<string,
   stream.ended = (async () => {
     if (!response.ok || !response.body) return;
     await started;
-    const decoder = new TextDecoder();
-    const reader = response.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        feedLine(decoder.decode(value, { stream: true }));
-      }
-    } catch {
-      // aborted, or cut by the server
-    } finally {
-      stream.done = true;
-    }
+    await readText(response, feedLine);
+    stream.done = true;
   })();
   if (read) start();
   streams.push(stream);

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startNode, type NodeProcess } from './node-process.js';
+import { pidAlive } from './process.js';
 
 const script = fileURLToPath(new URL('./fixtures/echo-node.ts', import.meta.url));
 const started: NodeProcess[] = [];
@@ -21,15 +22,6 @@ interface Answer {
 }
 const ask = async (url: string): Promise<Answer> => (await fetch(url, { headers: { connection: 'close' } })).json() as Promise<Answer>;
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 describe('startNode', () => {
   it('starts the script on an ephemeral port, is killed by pid, and restarts on the same port', async () => {
     const node = await startNode({ script, env: { NODE_ID: 'n1' } });
@@ -42,7 +34,7 @@ describe('startNode', () => {
 
     const crashedPid = node.pid;
     expect(await node.kill()).toEqual({ code: null, signal: 'SIGKILL' });
-    expect(alive(crashedPid)).toBe(false);
+    expect(pidAlive(crashedPid)).toBe(false);
     await expect(fetch(node.url)).rejects.toThrow();
 
     await node.restart();

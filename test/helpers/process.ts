@@ -18,6 +18,16 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** True while a process with this pid exists (signal 0 checks without sending anything). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const hasExited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
 
 /** Resolves when the child has exited (at once if it already has). */

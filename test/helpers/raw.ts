@@ -105,21 +105,24 @@ export async function rawSse(httpUrl: string, headers: Record<string, string>): 
     },
     onError: (err) => errors.push(err),
   });
-  const ended = (async () => {
-    if (!response.ok || !response.body) return;
-    const decoder = new TextDecoder();
-    const reader = response.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        parser.feed(decoder.decode(value, { stream: true }));
-      }
-    } catch {
-      // aborted
-    }
-  })();
+  const ended = response.ok ? readText(response, (text) => parser.feed(text)) : Promise.resolve();
   return { frames, errors, ids, response, ended, abort: () => controller.abort() };
+}
+
+/** Reads a streamed body as text until it ends, is aborted or is cut; `onText` gets each chunk. */
+export async function readText(response: Response, onText: (text: string) => void): Promise<void> {
+  if (!response.body) return;
+  const decoder = new TextDecoder();
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      onText(decoder.decode(value, { stream: true }));
+    }
+  } catch {
+    // aborted, or cut by the server
+  }
 }
 
 /** POSTs a HELLO to `{url}/session` and returns the parsed answer. */

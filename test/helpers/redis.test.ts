@@ -7,20 +7,12 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findExecutable } from './bin.js';
 import { redisCommand, startRedis, type RedisServer } from './redis.js';
+import { pidAlive } from './process.js';
 
 const started: RedisServer[] = [];
 afterEach(async () => {
   await Promise.all(started.splice(0).map((r) => r.stop()));
 });
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('scripts/system-deps.mjs', () => {
   it('finds every system program the suite starts, redis-server included', () => {
@@ -41,7 +33,7 @@ describe('startRedis', () => {
 
     const firstPid = redis.pid;
     await redis.kill();
-    expect(alive(firstPid)).toBe(false);
+    expect(pidAlive(firstPid)).toBe(false);
     await expect(redisCommand(redis.port, ['PING'])).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 
     await redis.restart();
@@ -67,7 +59,7 @@ describe('startRedis', () => {
     const { pid, dir } = redis;
     await Promise.all([redis.stop(), redis.stop()]);
     await redis.stop();
-    expect(alive(pid)).toBe(false);
+    expect(pidAlive(pid)).toBe(false);
     expect(existsSync(dir)).toBe(false);
     await expect(redis.restart()).rejects.toThrow(/after stop/);
   });

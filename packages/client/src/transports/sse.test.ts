@@ -35,18 +35,25 @@ function scriptedFetch() {
   return { fetchFn, signals, bodies, inits, posts: () => posts };
 }
 
+/** An SSE transport on `fetchFn`, and the acks its POST answers carried. */
+function open(fetchFn: typeof fetch) {
+  const acks: number[] = [];
+  const t = sse(
+    { url: 'http://x/wirehop', hello: hello(), headers: {}, WebSocket: undefined, fetch: fetchFn, maxMessageBytes: 65_536 },
+    { frame: (f) => f.type === 'ack' && acks.push(f.ack), alive: () => undefined, close: () => undefined },
+  );
+  return { t, acks };
+}
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 1));
+  expect(check()).toBe(true);
+}
+
 describe('sse transport requests', () => {
   it('gives every request its own signal, leaves no listener behind per POST, and aborts the stream on close', async () => {
     const { fetchFn, signals, posts } = scriptedFetch();
-    const acks: number[] = [];
-    const t = sse(
-      { url: 'http://x/wirehop', hello: hello(), headers: {}, WebSocket: undefined, fetch: fetchFn, maxMessageBytes: 65_536 },
-      { frame: (f) => f.type === 'ack' && acks.push(f.ack), alive: () => undefined, close: () => undefined },
-    );
-    const until = async (check: () => boolean) => {
-      for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 1));
-      expect(check()).toBe(true);
-    };
+    const { t, acks } = open(fetchFn);
     await until(() => signals.length >= 2); // POST /session, GET /sse
     for (let i = 1; i <= 50; i++) {
       t.send([`[4,${i},"n",${i}]`]);
@@ -64,15 +71,7 @@ describe('sse transport requests', () => {
 
   it('puts frames sent in one task into one POST, and what comes while it is in flight into the next', async () => {
     const { fetchFn, signals, bodies, inits } = scriptedFetch();
-    const acks: number[] = [];
-    const t = sse(
-      { url: 'http://x/wirehop', hello: hello(), headers: {}, WebSocket: undefined, fetch: fetchFn, maxMessageBytes: 65_536 },
-      { frame: (f) => f.type === 'ack' && acks.push(f.ack), alive: () => undefined, close: () => undefined },
-    );
-    const until = async (check: () => boolean) => {
-      for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 1));
-      expect(check()).toBe(true);
-    };
+    const { t, acks } = open(fetchFn);
     await until(() => signals.length >= 2);
     t.send(['[4,1,"n",1]']);
     t.send(['[20,7]', '[4,2,"n",2]']);
