@@ -93,7 +93,7 @@ export class Dispatcher<U extends UserBase> {
     }
     const presence = config.presence === true;
     if (session.channels.has(channel)) {
-      session.reply(seq, { presence, position: this.ctx.hub.position(channel) ?? null });
+      session.reply(seq, { presence, position: this.ctx.hub.positionOf(session, channel) ?? null });
       return;
     }
     const authorize = config.authorize;
@@ -120,7 +120,7 @@ export class Dispatcher<U extends UserBase> {
         if (!session.isOpen) return hub.unsubscribe(session, channel);
         // The reply first, so the client knows the subscription before its first presence frame. The
         // position is read now: publications queued since the subscribe resolved are in it.
-        session.reply(seq, { presence, position: hub.position(channel) ?? position });
+        session.reply(seq, { presence, position: hub.positionOf(session, channel) ?? position });
         if (presence) hub.join(session, channel).catch((error: unknown) => this.ctx.onError(error, 'presence', session));
         this.ctx.emit('subscribe', session, channel);
       },

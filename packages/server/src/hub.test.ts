@@ -145,4 +145,34 @@ describe('Hub', () => {
     expect(events(s)).toEqual([1, 2, 3]);
     expect((await broker.history('news', undefined, 10)).publications).toEqual([]); // nothing was really published
   });
+
+  it("states a session's own position where it arrived ahead of this node's feed", async () => {
+    // A broker whose deliveries to this node lag: history already holds what the feed has not seen.
+    const broker = new MemoryBroker();
+    const hub = new Hub<ReturnType<typeof subscriber>>({ limits, broker, history: () => ({ size: 100, ttlMs: 60_000 }), onError: () => undefined });
+    const late: Array<() => void> = [];
+    let lagging = false;
+    const host = hostOf(hub);
+    await broker.start({
+      ...host,
+      publication: (...args) => (lagging ? late.push(() => host.publication(...args)) : host.publication(...args)),
+      request: async () => null,
+      error: () => undefined,
+    });
+    const a = subscriber('a');
+    const { epoch } = await hub.subscribe(a, 'news');
+    lagging = true;
+    await hub.publish('news', 'e', 1);
+    await hub.publish('news', 'e', 2);
+    // As a session moving in from a node that was further on: it had 1, history gives it 2.
+    const b = subscriber('b');
+    expect(await hub.subscribe(b, 'news', { epoch, offset: 1 })).toEqual({ epoch, offset: 2 });
+    expect(hub.positionOf(a, 'news')).toEqual({ epoch, offset: 0 });
+    expect(hub.positionOf(b, 'news')).toEqual({ epoch, offset: 2 }); // what a move away must resume from
+    lagging = false;
+    for (const deliver of late.splice(0)) deliver();
+    expect(events(a)).toEqual([1, 2]);
+    expect(events(b)).toEqual([2]); // once: the feed's late 1 and 2 are skipped for it
+    expect(hub.positionOf(b, 'news')).toEqual({ epoch, offset: 2 });
+  });
 });

@@ -139,10 +139,13 @@ export class Hub<S extends Subscriber> implements Pick<BrokerHost, 'publication'
     return channels;
   }
 
-  /** The position up to which `channel`'s publications were queued to its subscribers here. */
-  position(channel: string): StreamPosition | undefined {
+  /**
+   * How far `session` got in `channel` here: the feed's position, or the session's own where it
+   * arrived ahead of the feed. What a reply states and what a move to another node resumes from.
+   */
+  positionOf(session: S, channel: string): StreamPosition | undefined {
     const feed = this.feeds.get(channel);
-    return feed?.ready ? { epoch: feed.epoch, offset: feed.last } : undefined;
+    return feed?.ready ? { epoch: feed.epoch, offset: feed.ahead.get(session) ?? feed.last } : undefined;
   }
 
   /** The feed of `channel`, made and subscribed at the broker on first use. */

@@ -116,13 +116,17 @@ export class NodeSessions<U extends UserBase> {
     if (!answer.ok || !answer.state || this.host.registry.get(sid)) return;
     const session = this.host.restoreSession(answer.state);
     const { hub } = this.host;
-    for (const [channel, position] of answer.channels ?? []) {
-      try {
-        await hub.subscribe(session, channel, position ?? undefined);
-      } catch (error) {
-        this.host.onError(error, 'handoff', session);
+    // Held while its channels recover: a move away meanwhile waits, rather than take positions
+    // the session has not reached yet.
+    await session.hold(async () => {
+      for (const [channel, position] of answer.channels ?? []) {
+        try {
+          await hub.subscribe(session, channel, position ?? undefined);
+        } catch (error) {
+          this.host.onError(error, 'handoff', session);
+        }
       }
-    }
+    });
     const presence = answer.presence ?? [];
     if (presence.length === 0) return;
     // Count the user here before the old node stops counting it: no leave/join flaps on the move.
@@ -187,7 +191,7 @@ export class NodeSessions<U extends UserBase> {
     }
     if (!session.isOpen || this.host.registry.get(sid) !== session) return { ok: false };
     const { hub } = this.host;
-    const channels: Array<[string, StreamPosition | null]> = [...session.channels].map((c) => [c, hub.position(c) ?? null]);
+    const channels: Array<[string, StreamPosition | null]> = [...session.channels].map((c) => [c, hub.positionOf(session, c) ?? null]);
     const presence = [...session.channels].filter((c) => this.host.tracksPresence(c));
     const state = session.exportState();
     // A handler answering after the move: its frame follows the session to its new node.

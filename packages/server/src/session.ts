@@ -375,10 +375,7 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
       if (pending && typeof pending.then === 'function') {
         this.busy = true;
         const done = () => {
-          this.busy = false;
-          const waiters = this.idleWaiters;
-          this.idleWaiters = undefined;
-          if (waiters) for (const w of waiters) w();
+          this.release();
           this.processedUpTo(frame.seq);
           this.drain();
         };
@@ -417,9 +414,30 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
     return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
   }
 
-  /** True while a hook holds frames back. */
+  /** True while a hook (or hold()) holds frames back. */
   get holding(): boolean {
     return this.busy;
+  }
+
+  /**
+   * Holds frames back, and a move away, until `work` settles: a session that moved here first
+   * re-subscribes its channels. For a session with nothing pending (one just restored).
+   */
+  async hold(work: () => Promise<void>): Promise<void> {
+    this.busy = true;
+    try {
+      await work();
+    } finally {
+      this.release();
+      this.drain();
+    }
+  }
+
+  private release(): void {
+    this.busy = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = undefined;
+    if (waiters) for (const w of waiters) w();
   }
 
   exportState(): SessionState {
