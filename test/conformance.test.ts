@@ -314,6 +314,20 @@ describe.each(TRANSPORTS)('conformance over %s', (transport) => {
     await expect(c.channel('other').history()).rejects.toMatchObject({ code: 'not_subscribed' });
   });
 
+  it('cuts a history page at what fits in one frame, counting bytes as they are', async () => {
+    fx = await startFixture({ authenticate, limits: { maxMessageBytes: 4096 } });
+    fx.wh.channel('news');
+    const text = 'x'.repeat(300); // ASCII: 300 bytes, not 900
+    for (let i = 1; i <= 20; i++) await fx.wh.publish('news', 'item', text);
+    const c = await connectAs('ada');
+    const news = c.channel('news');
+    await news.subscribe();
+    const page = await news.history({ limit: 20 });
+    // About 340 bytes a publication in a 4 KiB frame: 11 fit (a third of that with 3 bytes a character).
+    expect(page.publications.map((p) => p.offset)).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
+    expect(page.more).toBe(true);
+  });
+
   it('signals an expired session explicitly, resubscribes, and resends what was never processed', async () => {
     fx = await startFixture({ authenticate, sessionTtlMs: 300 });
     fx.wh.channel('news');

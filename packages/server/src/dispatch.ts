@@ -5,8 +5,8 @@
  * handlers run without holding back later frames. Every user callback is wrapped: a throw becomes
  * a replyError or an onError call, never a crash.
  */
-import { WirehopError, type ClientReliableFrame } from '@wirehop/protocol';
-import type { StreamPosition } from './broker.js';
+import { WirehopError, utf8Length, type ClientReliableFrame } from '@wirehop/protocol';
+import type { HistoryLimits, StreamPosition } from './broker.js';
 import type { ChannelRules } from './channels.js';
 import type { Hub, Subscriber } from './hub.js';
 import type { ServerLimits } from './options.js';
@@ -29,6 +29,8 @@ export interface DispatchContext<U extends UserBase> {
   historyLimit: number;
   /** True when the channel's rule tracks presence. */
   tracksPresence(channel: string): boolean;
+  /** The history limits of a channel whose rule this is. */
+  historyFor(config: ChannelConfig<U>): HistoryLimits;
   onError(error: unknown, phase: string, session?: ServerSession<U>): void;
 }
 
@@ -150,23 +152,23 @@ export class Dispatcher<U extends UserBase> {
       return;
     }
     // No subscription needed: the publish config is the gate (a client may post into a room it does not read).
-    if (hook === true) return this.fanOut(session, seq, channel, event, data);
+    if (hook === true) return this.fanOut(session, seq, channel, event, data, config);
     return settle(
       () => hook(session, channel, event, data),
       (verdict) => {
         if (!session.isOpen) return;
-        if (verdict === true) this.fanOut(session, seq, channel, event, data);
-        else if (typeof verdict === 'object' && verdict !== null && 'data' in verdict) this.fanOut(session, seq, channel, event, verdict.data);
+        if (verdict === true) this.fanOut(session, seq, channel, event, data, config);
+        else if (typeof verdict === 'object' && verdict !== null && 'data' in verdict) this.fanOut(session, seq, channel, event, verdict.data, config);
         else session.replyError(seq, 'forbidden', `not allowed to publish to ${JSON.stringify(channel)}`);
       },
       (error) => session.isOpen && this.replyWithError(session, seq, error, 'publish'),
     );
   }
 
-  private fanOut(session: ServerSession<U>, seq: number, channel: string, event: string, data: unknown): void {
+  private fanOut(session: ServerSession<U>, seq: number, channel: string, event: string, data: unknown, config: ChannelConfig<U>): void {
     let stored: Promise<unknown>;
     try {
-      stored = this.ctx.hub.publish(channel, event, data);
+      stored = this.ctx.hub.publish(channel, event, data, this.ctx.historyFor(config));
     } catch (error) {
       // Oversize after a hook replaced the data, or data that is not JSON: the publisher is told.
       this.replyWithError(session, seq, error, 'publish');
@@ -249,7 +251,7 @@ export class Dispatcher<U extends UserBase> {
         let size = 0;
         let count = 0;
         for (const p of page.publications) {
-          size += JSON.stringify(p).length * 3 + 1;
+          size += utf8Length(JSON.stringify(p)) + 1;
           if (size > budget) break;
           count++;
         }

@@ -10,7 +10,7 @@ import type { Broker, BrokerHost, HistoryLimits, StreamPosition } from './broker
 import { ChannelFeed, eventTail, gapTail, type FeedSubscriber } from './channel-feed.js';
 import type { ServerLimits } from './options.js';
 import { OFFSET_ALLOWANCE, assertNames, assertTailSize } from './outgoing.js';
-import type { UserBase } from './types.js';
+import type { HistoryResult, UserBase } from './types.js';
 
 /** What the hub needs of a session. */
 export interface Subscriber extends FeedSubscriber {
@@ -27,13 +27,6 @@ export interface HubContext {
   /** The history limits of a channel (its rule's, or the server's default). */
   history(channel: string): HistoryLimits;
   onError(error: unknown, phase: string): void;
-}
-
-/** A publication read back from history, as applications see it. */
-export interface HistoryItem {
-  offset: number;
-  event: string;
-  data: unknown;
 }
 
 /** Publications read per history request while recovering a subscription. */
@@ -193,16 +186,17 @@ export class Hub<S extends Subscriber> implements Pick<BrokerHost, 'publication'
    * Publishes through the broker. Throws WirehopError at once for invalid names, non-JSON data or a
    * frame over maxMessageBytes; the promise rejects with `broker_unavailable` if the broker could
    * not take it. With the in-memory broker, local subscribers have it queued before this returns.
+   * `history`: the channel's limits, when the caller has matched its rule already.
    */
-  publish(channel: string, event: string, data: unknown): Promise<StreamPosition> {
+  publish(channel: string, event: string, data: unknown, history = this.ctx.history(channel)): Promise<StreamPosition> {
     assertNames(this.ctx.limits, event, channel);
     const payload = '[' + encodeTail([event, data ?? null]);
     assertTailSize(this.ctx.limits, payload, channel.length * 6 + 3 + OFFSET_ALLOWANCE);
-    return this.ctx.broker.publish(channel, payload, this.ctx.history(channel));
+    return this.ctx.broker.publish(channel, payload, history);
   }
 
   /** Publications held in `channel`'s history after `since` (the oldest held when undefined). */
-  async history(channel: string, since: StreamPosition | undefined, limit: number): Promise<{ position: StreamPosition; complete: boolean; publications: HistoryItem[] }> {
+  async history(channel: string, since: StreamPosition | undefined, limit: number): Promise<HistoryResult> {
     const page = await this.ctx.broker.history(channel, since, limit);
     const publications = page.publications.map((p) => {
       const [event, data] = JSON.parse(p.payload) as [string, unknown];

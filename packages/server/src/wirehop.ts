@@ -105,6 +105,7 @@ class WirehopServer<U extends UserBase>
       limits: this.options.limits,
       historyLimit: HISTORY_MAX_LIMIT,
       tracksPresence: (channel) => this.tracksPresence(channel),
+      historyFor: (config) => this.historyFor(config),
       rules: this.rules,
       requests: this.requests,
       messages: this.messages,
@@ -288,7 +289,10 @@ class WirehopServer<U extends UserBase>
   // ---- internals ---------------------------------------------------------------------------
 
   private historyOf(channel: string): HistoryLimits {
-    const rule = this.rules.match(channel);
+    return this.historyFor(this.rules.match(channel));
+  }
+
+  private historyFor(rule: ChannelConfig<U> | undefined): HistoryLimits {
     if (!rule || rule.history === undefined) return this.options.history;
     let limits = this.historyByRule.get(rule);
     if (!limits) this.historyByRule.set(rule, (limits = resolveHistory('channel history', rule.history, this.options.history)));

@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ErrorCodes, decodeClientFrame, encodeFrame, type ErrorCode } from '@wirehop/protocol';
+import { ErrorCodes, decodeClientFrame, encodeFrame, splitBatch, type ErrorCode } from '@wirehop/protocol';
 import { WebSocket, type RawData } from 'ws';
 import { handshake, refusalFrame, reopened, welcomeFrame, type HandshakeCore } from '../handshake.js';
 import { headersFromNode, parseCookies } from '../request-info.js';
@@ -219,13 +219,10 @@ export class WsConnection<U extends UserBase> {
       this.apply(session, text);
       return;
     }
-    const lines = text.split('\n');
+    const lines = splitBatch(text);
     const max = this.host.options.limits.maxBatchFrames;
-    if (lines.length - (text.endsWith('\n') ? 1 : 0) > max) return this.fail('bad_frame', `more than maxBatchFrames (${max}) frames in one message`);
-    for (const line of lines) {
-      if (line === '') continue; // a trailing separator
-      if (!this.apply(session, line)) return;
-    }
+    if (lines.length > max) return this.fail('bad_frame', `more than maxBatchFrames (${max}) frames in one message`);
+    for (const line of lines) if (!this.apply(session, line)) return;
   }
 
   /** Decodes and applies one client frame; false (and the socket failed) if it was refused. */
