@@ -149,4 +149,16 @@ describe('tabSlots', () => {
     expect(pings).toBe(1);
     expect(locks.held.size).toBe(1);
   });
+
+  it('a ping that never answers still ends: then, over HTTP/1.1 as far as it knows, it reports tab_limit', async () => {
+    browserPage(() => 'http/1.1');
+    const hanging = ((_url: unknown, init?: RequestInit) =>
+      new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new Error('aborted'))))) as typeof fetch;
+    const [a, b] = [0, 1].map(() => tabSlots(base, 1, hanging)!);
+    await a!.take(() => false);
+    const busy = vi.fn(() => false);
+    expect(await b!.take(busy)).toBe(false);
+    expect(busy).toHaveBeenCalledWith(expect.objectContaining({ code: 'tab_limit' }));
+    a!.free();
+  });
 });

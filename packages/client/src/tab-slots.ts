@@ -13,6 +13,10 @@
  * there are no slots, as before.
  */
 import { Paths, WirehopError } from '@wirehop/protocol';
+import { probe } from './probe.js';
+
+/** How long the GET that tells HTTP/1.1 from HTTP/2 may take; after it, the answer is "HTTP/1.1". */
+const PING_TIMEOUT_MS = 1000;
 
 export interface TabSlots {
   /**
@@ -71,7 +75,8 @@ export function tabSlots(base: string, n = 4, fetchFn: typeof fetch): TabSlots |
       const g = ++gen;
       for (let i = 0; i < n; ) if (await new Promise<boolean>((done) => ask(g, i++, true, done))) return true;
       // None free. Does this client need one? The answer to a request of its own says.
-      await fetchFn(base + Paths.ping, { cache: 'no-store' }).then((r) => r.arrayBuffer(), () => {});
+      // Through probe(): bounded in time (nothing else times this wait), and it never rejects.
+      await probe(fetchFn, base + Paths.ping, {}, 1, PING_TIMEOUT_MS, () => false);
       return (
         h2() ||
         (g === gen &&

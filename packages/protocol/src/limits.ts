@@ -9,10 +9,6 @@ export const Defaults = {
   maxBatchBytes: 1024 * 1024,
   /** Most frames in one POST body. */
   maxBatchFrames: 1024,
-  /** Most POST /send bodies of one session in flight at once (the server applies them in order). */
-  postsInFlight: 4,
-  /** How long a POST body that overtook an earlier one waits for it. */
-  postWaitMs: 10_000,
   /** Longest channel name, in characters. */
   maxChannelLength: 256,
   /** Longest event or method name, in characters. */

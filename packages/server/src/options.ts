@@ -43,7 +43,14 @@ export const ServerDefaults = {
   history: { size: 1000, ttlMs: 300_000 },
   /** EventSource channel streams open at once. */
   maxEventStreams: 10_000,
+  /** POST /send bodies of one session in flight at once (the server applies them in order). */
+  postsInFlight: 4,
+  /** How long a POST body that overtook an earlier one waits for it. */
+  postWaitMs: 10_000,
 } as const;
+
+/** Every limit's default: the shared ones, and the server's own. */
+const LIMIT_DEFAULTS = { ...Defaults, postsInFlight: ServerDefaults.postsInFlight, postWaitMs: ServerDefaults.postWaitMs };
 
 const TOP_KEYS = new Set([
   'path', 'authenticate', 'origins', 'cors', 'heartbeatMs', 'heartbeatTimeoutMs', 'sessionTtlMs', 'helloTimeoutMs',
@@ -75,7 +82,7 @@ function resolveLimits(input: unknown): ServerLimits {
   for (const key of Object.keys(given))
     if (!(LIMIT_KEYS as readonly string[]).includes(key)) fail(`unknown option limits.${key} (known: ${LIMIT_KEYS.join(', ')})`);
   const limits = {} as ServerLimits;
-  for (const key of LIMIT_KEYS) limits[key] = integer(`limits.${key}`, given[key], Defaults[key], 1, key === 'postWaitMs' ? MAX_TIMER_MS : undefined);
+  for (const key of LIMIT_KEYS) limits[key] = integer(`limits.${key}`, given[key], LIMIT_DEFAULTS[key], 1, key === 'postWaitMs' ? MAX_TIMER_MS : undefined);
   if (limits.maxMessageBytes > limits.maxBatchBytes)
     fail(`limits.maxMessageBytes (${limits.maxMessageBytes}) must not exceed limits.maxBatchBytes (${limits.maxBatchBytes}): a frame must fit in one POST`);
   if (limits.maxMessageBytes > limits.replayBufferBytes)

@@ -83,7 +83,7 @@ export interface HistoryResult {
 }
 
 /** Options of {@link createWirehop}. Every number is validated at construction. */
-/** Size limits. Each defaults to the same-named entry of the protocol's Defaults; docs/guide.md says what happens when one is reached. */
+/** Size limits. Each defaults to the same-named entry of the protocol's Defaults (postsInFlight and postWaitMs, server-only, to the values given below); docs/guide.md says what happens when one is reached. */
 /**
  * A Node server that can carry WebSocket upgrades: http, https, or what @hono/node-server's serve()
  * returns (an HTTP/2 server with `allowHTTP1` carries them over its HTTP/1.1 connections).
