@@ -93,7 +93,7 @@ return { epoch, tonumber(redis.call('HGET', KEYS[1], 'o')) }
  * history. KEYS: meta, stream. ARGV: fresh epoch, channel keep ms, has since ('1'/'0'), since
  * epoch, since offset, limit. Atomic so that the position, the oldest held entry and the entries
  * read belong to one moment: `complete` cannot be computed from a history that moved meanwhile.
- * The same rules as MemoryBroker.historyNow. Returns { epoch, offset, complete, id, payload, … }.
+ * The same rules as MemoryBroker.history. Returns { epoch, offset, complete, id, payload, … }.
  */
 export const HISTORY = `${HELPERS}
 local epoch = epoch_of(KEYS[1], KEYS[2], ARGV[1])

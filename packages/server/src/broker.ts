@@ -38,7 +38,6 @@ export interface HistoryPage {
   complete: boolean;
 }
 
-/** What a broker calls on the node it serves. Calls must not throw; errors go to `error`. */
 /** How a session ended, as kept for other nodes (see Broker.endSession). */
 export interface EndedSession {
   code: string;
@@ -49,6 +48,7 @@ export interface EndedSession {
   tokenHash: string;
 }
 
+/** What a broker calls on the node it serves. Calls must not throw; errors go to `error`. */
 export interface BrokerHost {
   /** A publication on a channel this node subscribed to, published by any node. */
   publication(channel: string, epoch: string, offset: number, payload: string): void;

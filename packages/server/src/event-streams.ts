@@ -105,12 +105,17 @@ export class EventStream<U extends UserBase> implements Subscriber, Session<U> {
   private epoch = '';
   /** What the hub queued before the response could start (history recovered while subscribing). */
   private early: Array<[FrameCode, string]> | undefined = [];
+  private earlyBytes = 0;
+  /** The recovery passed `maxBurst` and was refused the rest: the response ends after what it holds. */
+  private cut = false;
   writer: EventSourceWriter | undefined;
 
   constructor(
     readonly id: string,
     readonly user: U,
-    readonly channel: string,
+    channel: string,
+    /** How much recovered history one response holds (replayBufferBytes). */
+    private readonly maxBurst: number,
     /** Leaves the hub: called once the stream is ending. */
     private readonly stopped: () => void,
   ) {
@@ -123,26 +128,30 @@ export class EventStream<U extends UserBase> implements Subscriber, Session<U> {
 
   /**
    * The response is open: write what was queued while subscribing (recovered from history), then
-   * live. A recovery larger than `maxBurst` is cut after the event that passes it and the response
-   * ends: the browser reconnects from that event's id and reads on from history, so a resume never
-   * holds more than about `maxBurst` in memory (nor does a reader that asks for all history and
-   * reads nothing), and every connection makes progress.
+   * live. A recovery larger than `maxBurst` is cut after the event that passes it (pushTail refuses
+   * the rest, and the hub stops reading history) and the response ends: the browser reconnects
+   * from that event's id and reads on from history. So a resume never reads or holds much more than
+   * `maxBurst` (nor does a reader that asks for all history and reads nothing), and every connection
+   * makes progress.
    */
-  start(writer: EventSourceWriter, epoch: string, maxBurst: number): void {
+  start(writer: EventSourceWriter, epoch: string): void {
     this.writer = writer;
     this.epoch = epoch;
     const early = this.early ?? [];
     this.early = undefined;
     for (const [code, tail] of early) {
       this.pushTail(code, tail);
-      if (writer.buffered() > maxBurst) return this.close();
+      if (writer.buffered() > this.maxBurst) return this.close();
     }
+    if (this.cut) this.close();
   }
 
   pushTail(code: FrameCode, tail: string): boolean {
     if (code !== FrameCode.event && code !== FrameCode.gap) return true; // presence is not part of the stream
     if (this.early) {
+      if (this.cut || this.earlyBytes > this.maxBurst) return !(this.cut = true);
       this.early.push([code, tail]);
+      this.earlyBytes += tail.length;
       return true;
     }
     const writer = this.writer;
@@ -210,7 +219,6 @@ export class EventStreams<U extends UserBase> {
     if (this.size >= options.maxEventStreams)
       return later('stream_limit', `the server has ${options.maxEventStreams} EventSource streams open (maxEventStreams)`);
     this.opening++;
-    let opened = false;
     try {
       const stream = await this.admit(req, channel, rule);
       if (!(stream instanceof EventStream)) return stream;
@@ -239,13 +247,11 @@ export class EventStreams<U extends UserBase> {
         this.host.hub.unsubscribe(stream, channel);
         throw error;
       }
-      this.opening--;
-      opened = true;
       this.live.add(stream);
-      stream.start(writer, (since ?? position).epoch, options.limits.replayBufferBytes);
+      stream.start(writer, (since ?? position).epoch);
       return undefined;
     } finally {
-      if (!opened) this.opening--;
+      this.opening--;
     }
   }
 
@@ -283,7 +289,7 @@ export class EventStreams<U extends UserBase> {
       channel,
     });
     if (!who.ok) return who;
-    const stream: EventStream<U> = new EventStream<U>(id, who.user, channel, () => this.host.hub.unsubscribe(stream, channel));
+    const stream: EventStream<U> = new EventStream<U>(id, who.user, channel, this.host.options.limits.replayBufferBytes, () => this.host.hub.unsubscribe(stream, channel));
     const authorize = rule.authorize;
     if (!authorize) return stream;
     try {

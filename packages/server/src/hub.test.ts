@@ -1,5 +1,5 @@
 import { FrameCode, decodeServerFrame, encodeWithTail, type ServerFrame } from '@wirehop/protocol';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { HistoryLimits } from './broker.js';
 import { Hub, type Subscriber } from './hub.js';
 import { MemoryBroker } from './memory-broker.js';
@@ -174,5 +174,19 @@ describe('Hub', () => {
     expect(events(a)).toEqual([1, 2]);
     expect(events(b)).toEqual([2]); // once: the feed's late 1 and 2 are skipped for it
     expect(hub.positionOf(b, 'news')).toEqual({ epoch, offset: 2 });
+  });
+
+  it('stops reading history once the subscriber refuses more (a spent burst, a closing session)', async () => {
+    const { hub, broker } = await makeHub({ size: 5000, ttlMs: 60_000 });
+    const first = await hub.publish('news', 'e', 0);
+    for (let i = 1; i < 2500; i++) await hub.publish('news', 'e', i);
+    const reads = vi.spyOn(broker, 'history');
+    let room = 3;
+    const s = subscriber('s');
+    const push = s.pushTail.bind(s);
+    s.pushTail = (code, tail) => room-- > 0 && push(code, tail);
+    await hub.subscribe(s, 'news', { epoch: first.epoch, offset: 0 });
+    expect(events(s)).toEqual([0, 1, 2]);
+    expect(reads).toHaveBeenCalledTimes(1); // one page of the three history holds
   });
 });

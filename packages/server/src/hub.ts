@@ -101,7 +101,8 @@ export class Hub<S extends Subscriber> implements Pick<BrokerHost, 'publication'
         }
         for (const p of page.publications) {
           if (p.offset <= pos.offset) continue;
-          session.pushTail(FrameCode.event, eventTail(json, p.payload, p.offset));
+          // Refused: the subscriber takes no more (a session ending, a stream's burst spent); read no further.
+          if (!session.pushTail(FrameCode.event, eventTail(json, p.payload, p.offset))) return pos;
           pos = { epoch: pos.epoch, offset: p.offset };
         }
         if (page.publications.length < PAGE) return pos;

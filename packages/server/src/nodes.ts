@@ -152,9 +152,12 @@ export class NodeSessions<U extends UserBase> {
     switch (message.t) {
       case 'handoff':
         return (await this.handOff(message.sid, message.token, message.to)) as unknown as Json;
-      case 'presence-moved':
-        for (const channel of message.channels) await this.broker.presenceRemove(channel, message.member);
+      case 'presence-moved': {
+        // Every channel, even after one failed: a channel skipped would count the user twice.
+        const removed = await Promise.allSettled(message.channels.map((channel) => this.broker.presenceRemove(channel, message.member)));
+        for (const r of removed) if (r.status === 'rejected') this.report('presence')(r.reason);
         return null;
+      }
       case 'push':
         this.host.registry.get(message.sid)?.pushTail(message.code as FrameCode, message.tail);
         return null;

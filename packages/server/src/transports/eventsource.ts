@@ -14,7 +14,7 @@
 import type { ServerResponse } from 'node:http';
 import { sseComment, sseRetry, type StreamPosition } from '@wirehop/protocol';
 import { waitForDrain } from './transport.js';
-import type { SseResponse } from './sse.js';
+import { ignore, openSseResponse, type SseResponse } from './sse.js';
 
 /** Longest epoch a position may have (protocol.md §2). */
 const MAX_EPOCH_LENGTH = 64;
@@ -74,18 +74,12 @@ export class EventSourceWriter {
     onEnd: () => void,
     now: number,
   ) {
-    // Http2ServerResponse has the same writeHead/write/end/'drain'/'close' surface (as in sse.ts).
-    const res = (this.res = response as ServerResponse);
-    res.on('close', () => {
+    // An id-only event dispatches nothing but sets the reader's last event id: a reader cut before
+    // the first publication still resumes from here rather than from "now".
+    this.res = openSseResponse(response, headers, sseRetry(retryMs) + 'id: ' + formatStreamId(start) + '\n\n', () => {
       this.stop();
       onEnd();
     });
-    // A write racing the client's disconnect: 'close' follows; an unhandled 'error' would crash.
-    res.on('error', ignore);
-    res.writeHead(200, headers);
-    // An id-only event dispatches nothing but sets the reader's last event id: a reader cut before
-    // the first publication still resumes from here rather than from "now".
-    res.write(sseRetry(retryMs) + 'id: ' + formatStreamId(start) + '\n\n');
     this.lastWrite = now;
   }
 
@@ -187,5 +181,3 @@ export function writeRetryLater(response: SseResponse, headers: Record<string, s
 function flushLater(writer: EventSourceWriter): void {
   writer.flush();
 }
-
-function ignore(): void {}

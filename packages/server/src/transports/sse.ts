@@ -63,18 +63,11 @@ export class SseDownstream implements Downstream {
     retryMs: number,
     onClose: () => void,
   ) {
-    // Http2ServerResponse has the same writeHead/write/end/'drain'/'close' surface; one type keeps calls simple.
-    const res = (this.res = response as ServerResponse);
-    res.on('close', () => {
+    this.res = openSseResponse(response, headers, sseRetry(retryMs), () => {
       this.ended = true;
       this.pending = '';
       onClose();
     });
-    // A write racing the client's disconnect: 'close' follows and detaches; an unhandled 'error' would crash.
-    res.on('error', ignore);
-    res.writeHead(200, headers);
-    res.write(sseRetry(retryMs));
-    flattenSentHeader(res);
   }
 
   get open(): boolean {
@@ -127,7 +120,23 @@ function flushLater(downstream: SseDownstream): void {
   downstream.flush();
 }
 
-function ignore(): void {}
+export function ignore(): void {}
+
+/**
+ * Starts a long-lived event stream on `response` (a session's, or an EventSource reader's): the
+ * status and headers, then `preamble`. `onClose` hears when the response is gone.
+ */
+export function openSseResponse(response: SseResponse, headers: Record<string, string>, preamble: string, onClose: () => void): ServerResponse {
+  // Http2ServerResponse has the same writeHead/write/end/'drain'/'close' surface; one type keeps calls simple.
+  const res = response as ServerResponse;
+  res.on('close', onClose);
+  // A write racing the client's disconnect: 'close' follows; an unhandled 'error' would crash.
+  res.on('error', ignore);
+  res.writeHead(200, headers);
+  res.write(preamble);
+  flattenSentHeader(res);
+  return res;
+}
 
 /**
  * Node keeps the header block of an HTTP/1 response (`_header`) for the response's whole life, as
