@@ -64,7 +64,6 @@ export interface SessionState {
  */
 const MAX_PENDING_FRAMES = 10_000;
 
-/** One limits object per server for every session's replay window, not one per session. */
 /**
  * A frame in the replay buffer, without its sequence number: an EVENT as its tail alone, anything
  * else as [code, tail]. A publication's tail is encoded once and shared by every subscriber, so
@@ -101,6 +100,7 @@ function digits(n: number): number {
   return d;
 }
 
+/** One limits object per server for every session's replay window, not one per session. */
 const sharedLimits = new WeakMap<ServerLimits, SendWindowLimits>();
 function windowLimits(limits: ServerLimits): SendWindowLimits {
   let shared = sharedLimits.get(limits);

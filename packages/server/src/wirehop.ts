@@ -85,7 +85,7 @@ class WirehopServer<U extends UserBase>
       presence: (channel, kind, member) => this.hub.presence(channel, kind, member),
       reconnected: () => this.hub.reconnected(),
       error: (error) => this.onError(error, 'broker'),
-      request: (message, from) => this.nodeRequest(message, from),
+      request: (message, from) => this.nodes.answer(message, from),
     };
     this.eventStreams = new EventStreams<U>({
       options: this.options,
@@ -297,11 +297,6 @@ class WirehopServer<U extends UserBase>
     let limits = this.historyByRule.get(rule);
     if (!limits) this.historyByRule.set(rule, (limits = resolveHistory('channel history', rule.history, this.options.history)));
     return limits;
-  }
-
-  /** A message from another node (sessions across nodes). */
-  private nodeRequest(message: Json, from: string): Promise<Json> {
-    return this.nodes.answer(message, from);
   }
 
   private emit(event: string, session: ServerSession<U>, ...args: unknown[]): void {
