@@ -6,7 +6,6 @@
  */
 import { createClient, type ClientOptions } from '@wirehop/client';
 import { createWirehop, type ListeningServer } from '@wirehop/server';
-import { httpAgent, type HttpAgent } from './http-agent.js';
 import type { BenchClient, BenchConnection, BenchServer, Stack } from './types.js';
 
 const CHANNEL = 'bench';
@@ -42,20 +41,19 @@ function wirehopServer(): BenchServer {
   };
 }
 
-function clientOptions(mode: Mode, url: string, fetch: typeof globalThis.fetch): ClientOptions {
-  return mode === 'default' ? { url, fetch } : { url, fetch, transports: [mode], adaptive: false };
+/** No `fetch`: the client's Node entry makes its HTTP requests with node:http, as an application's would. */
+function clientOptions(mode: Mode, url: string): ClientOptions {
+  return mode === 'default' ? { url } : { url, transports: [mode], adaptive: false };
 }
 
 function wirehopClient(mode: Mode): BenchClient {
-  let agent: HttpAgent | undefined;
   let errors = 0;
   return {
     get errors() {
       return errors;
     },
     async connect(url) {
-      agent ??= httpAgent();
-      const client = createClient(clientOptions(mode, url, agent.fetch));
+      const client = createClient(clientOptions(mode, url));
       let listener: (data: string) => void = () => undefined;
       const channel = client.channel(CHANNEL);
       channel.on(BROADCAST, (data) => listener(data as string));
@@ -79,9 +77,7 @@ function wirehopClient(mode: Mode): BenchClient {
         switchTransport: (to) => client.switchTransport(to),
       } satisfies BenchConnection;
     },
-    async dispose() {
-      await agent?.close();
-    },
+    async dispose() {},
   };
 }
 

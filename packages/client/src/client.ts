@@ -7,6 +7,7 @@ import { Defaults, FrameCode, WirehopError, encodeWithTail, type ServerReliableF
 import { createChannel, type ChannelCore, type ChannelHost } from './channel.js';
 import { createConnection } from './connection.js';
 import { createEmitter } from './emitter.js';
+import { fetchHttp, type Http } from './http.js';
 import { promiseReply, type Reply } from './requests.js';
 import { Session, checkName, item } from './session.js';
 import { asWirehopError } from './transports/transport.js';
@@ -22,6 +23,14 @@ import type { Channel, ChannelEvents, ClientOptions, Schema, WirehopClient } fro
  * await room.publish('message', { text: 'hi' });
  */
 export function createClient<S extends Schema = Schema>(options: ClientOptions): WirehopClient<S> {
+  return createClientOn<S>(options);
+}
+
+/**
+ * {@link createClient} with the HTTP client to use when `options.fetch` is not given: the Node
+ * entry passes node:http. Without either, the global fetch.
+ */
+export function createClientOn<S extends Schema = Schema>(options: ClientOptions, runtimeHttp?: Http): WirehopClient<S> {
   const location = (globalThis as { location?: { href: string } }).location;
   const url = new URL(options.url, location?.href);
   if (!/^https?:$/.test(url.protocol)) throw new TypeError(`wirehop: url must be an http(s) URL, got ${options.url}`);
@@ -55,7 +64,10 @@ export function createClient<S extends Schema = Schema>(options: ClientOptions):
     }
   }
 
-  const conn = createConnection(options, url.href.replace(/\/+$/, ''), order, { sess, events, deliver, channels: () => channels.values(), report });
+  // Every wirehop request carries the page's cookies across origins unless told otherwise; a server
+  // with cors.credentials false answers `*`, which browsers accept only without credentials.
+  const http = (!options.fetch && runtimeHttp) || fetchHttp((input, init) => (options.fetch ?? fetch)(input, init), options.credentials ?? 'include');
+  const conn = createConnection(options, url.href.replace(/\/+$/, ''), order, { sess, events, http, deliver, channels: () => channels.values(), report });
 
   /** Queues a reliable frame; sends it at once if attached. Failures settle `reply`, never throw. */
   function enqueue(code: FrameCode, fields: unknown[], reply: Reply, ch?: string) {

@@ -38,6 +38,7 @@ import { backoff } from './backoff.js';
 import type { ChannelCore } from './channel.js';
 import type { Emitter } from './emitter.js';
 import { beat, smoothRtt } from './heartbeat.js';
+import type { Http } from './http.js';
 import { arm as armLink, openLink, type Link, type LinkHooks } from './link.js';
 import { probe } from './probe.js';
 import { watchNetwork } from './network.js';
@@ -55,6 +56,8 @@ type Timer = ReturnType<typeof setTimeout> | undefined;
 export interface ConnectionHost {
   readonly sess: Session;
   readonly events: Emitter;
+  /** Every HTTP request (SSE, POST, probe) goes through it. */
+  readonly http: Http;
   /** A reliable server frame, delivered once and in order. */
   deliver(frame: ServerReliableFrame): void;
   channels(): Iterable<ChannelCore>;
@@ -82,14 +85,10 @@ const endsSession = ({ code }: WirehopError) => isErrorCode(code) && ErrorCodes[
  * @param order `transports`, validated
  */
 export function createConnection(options: ClientOptions, base: string, order: TransportName[], host: ConnectionHost): Connection {
-  const { sess, events } = host;
+  const { sess, events, http } = host;
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const initialDelayMs = options.reconnect?.initialDelayMs ?? 250;
   const maxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
-  // Every wirehop request carries the page's cookies across origins unless told otherwise; a server
-  // with cors.credentials false answers `*`, which browsers accept only without credentials.
-  const credentials = options.credentials ?? 'include';
-  const fetchFn: typeof fetch = (input, init) => (options.fetch ?? fetch)(input, { credentials, ...init });
   const headers = () => (typeof options.headers === 'function' ? options.headers() : options.headers) ?? {};
   const c = adaptiveConfig(options.adaptive);
   const meter = createMeter(c.windowMs, c.pingTimeoutMs);
@@ -101,11 +100,11 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
           current: () => cur?.name,
           busy: () => switcher.busy,
           request: (to, reason, confirm) => void switcher.request(to, reason, confirm).catch(() => {}),
-          ping: (sample, count, timeoutMs) => probe(fetchFn, base + Paths.ping, headers(), count, timeoutMs, sample),
+          ping: (sample, count, timeoutMs) => probe(http, base + Paths.ping, headers(), count, timeoutMs, sample),
           report: (error) => host.report(error, 'adaptive policy'),
         })
       : undefined;
-  const slots = tabSlots(base, options.sseTabSlots, fetchFn);
+  const slots = tabSlots(base, options.sseTabSlots, http);
   /** A WebSocket attempt gets less time when SSE could take over. */
   const wsTimeoutMs = ad ? c.websocketTimeoutMs : connectTimeoutMs;
 
@@ -218,7 +217,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
    * An SSE stream first takes a tab slot (tab-slots.ts); no timer runs while it waits for one.
    */
   function open(link: Link, hello: HelloFrame | undefined, ms: number) {
-    const go = () => openLink(link, { url: base, hello, headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, fetch: fetchFn, maxMessageBytes: sess.maxMessageBytes }, ms, hooks);
+    const go = () => openLink(link, { url: base, hello, headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, http, maxMessageBytes: sess.maxMessageBytes }, ms, hooks);
     if (link.name !== 'sse' || !slots) return go();
     void slots.take((error) => busy(link, error)).then((ok) => ok && link === next && go());
   }

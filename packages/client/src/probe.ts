@@ -2,6 +2,7 @@
  * The connect-time probe (protocol.md §5, "Probe"): timed `GET {path}/ping` requests, one after the
  * other, so that the first transport can be chosen from a measurement instead of a guess.
  */
+import type { Http } from './http.js';
 
 /**
  * Sends `count` sequential GETs to `url`, each abandoned (a loss) after `timeoutMs`, and reports
@@ -9,7 +10,7 @@
  * counts as a round trip; a network error or a timeout is a loss. Never rejects.
  */
 export async function probe(
-  fetchFn: typeof fetch,
+  http: Http,
   url: string,
   headers: Record<string, string>,
   count: number,
@@ -22,11 +23,10 @@ export async function probe(
     const at = Date.now();
     let rtt: number | null = null;
     try {
-      // As the SSE transport's requests (see there): no redirects, no window, so fetch need not clone the request.
-      const response = await fetchFn(url, { cache: 'no-store', headers, signal: abort.signal, redirect: 'error', window: null });
+      const answer = await http({ url, headers, signal: abort.signal });
       rtt = Date.now() - at;
       // Read the (empty) body so that the connection goes back to the pool for the next request.
-      await response.arrayBuffer();
+      await answer.text();
     } catch {
       // lost: rtt stays null unless the answer came before the body failed
     }

@@ -2,7 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WirehopError } from '@wirehop/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fetchHttp } from './http.js';
 import { multiplexed, tabSlots } from './tab-slots.js';
+
+/** Browsers ask through fetch, which Resource Timing records (in Node too). */
+const viaFetch = fetchHttp((input, init) => fetch(input, init), 'include');
 
 const entry = (name: string, nextHopProtocol: string) => ({ name, nextHopProtocol });
 
@@ -84,16 +88,16 @@ function browserPage(protocol: () => string) {
 
 describe('tabSlots', () => {
   it('is off outside browser pages, and with 0 or Infinity slots', () => {
-    expect(tabSlots(base, 4, fetch)).toBeUndefined(); // Node: no document, no Web Locks
+    expect(tabSlots(base, 4, viaFetch)).toBeUndefined(); // Node: no document, no Web Locks
     browserPage(() => 'http/1.1');
-    expect(tabSlots(base, 0, fetch)).toBeUndefined();
-    expect(tabSlots(base, Infinity, fetch)).toBeUndefined();
-    expect(tabSlots(base, undefined, fetch)).toBeDefined();
+    expect(tabSlots(base, 0, viaFetch)).toBeUndefined();
+    expect(tabSlots(base, Infinity, viaFetch)).toBeUndefined();
+    expect(tabSlots(base, undefined, viaFetch)).toBeDefined();
   });
 
   it('hands out n slots; with none free says tab_limit, and waits for one unless told not to', async () => {
     const locks = browserPage(() => 'http/1.1');
-    const [a, b, c, d] = [0, 1, 2, 3].map(() => tabSlots(base, 2, fetch)!);
+    const [a, b, c, d] = [0, 1, 2, 3].map(() => tabSlots(base, 2, viaFetch)!);
     const busy = vi.fn(() => false);
     expect(await a!.take(busy)).toBe(true);
     expect(await a!.take(busy)).toBe(true); // already holds one
@@ -122,7 +126,7 @@ describe('tabSlots', () => {
 
   it('a client freed while waiting never takes the slot', async () => {
     const locks = browserPage(() => 'http/1.1');
-    const [a, b] = [0, 1].map(() => tabSlots(base, 1, fetch)!);
+    const [a, b] = [0, 1].map(() => tabSlots(base, 1, viaFetch)!);
     await a!.take(() => false);
     const waiting = b!.take(() => true);
     await vi.waitFor(() => expect(locks.pending()).toBe(1));
@@ -135,7 +139,7 @@ describe('tabSlots', () => {
   it('takes no slot over HTTP/2 or HTTP/3; pings to find out only when it would have to wait', async () => {
     let protocol = '';
     const locks = browserPage(() => protocol);
-    const [a, b, c] = [0, 1, 2].map(() => tabSlots(base, 1, fetch)!);
+    const [a, b, c] = [0, 1, 2].map(() => tabSlots(base, 1, viaFetch)!);
     const busy = vi.fn(() => false);
     pings = 0;
     expect(await a!.take(busy)).toBe(true); // nothing tells yet, a slot is free: no ping
@@ -154,7 +158,7 @@ describe('tabSlots', () => {
     browserPage(() => 'http/1.1');
     const hanging = ((_url: unknown, init?: RequestInit) =>
       new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new Error('aborted'))))) as typeof fetch;
-    const [a, b] = [0, 1].map(() => tabSlots(base, 1, hanging)!);
+    const [a, b] = [0, 1].map(() => tabSlots(base, 1, fetchHttp(hanging, 'include'))!);
     await a!.take(() => false);
     const busy = vi.fn(() => false);
     expect(await b!.take(busy)).toBe(false);

@@ -13,6 +13,7 @@
  * there are no slots, as before.
  */
 import { Paths, WirehopError } from '@wirehop/protocol';
+import type { Http } from './http.js';
 import { probe } from './probe.js';
 
 /** How long the GET that tells HTTP/1.1 from HTTP/2 may take; after it, the answer is "HTTP/1.1". */
@@ -42,7 +43,7 @@ export const multiplexed = (entries: Array<{ name: string; nextHopProtocol: stri
  * with Web Locks has Resource Timing).
  * @param n slots per server origin (`sseTabSlots`, default 4); 0 or Infinity: none
  */
-export function tabSlots(base: string, n = 4, fetchFn: typeof fetch): TabSlots | undefined {
+export function tabSlots(base: string, n = 4, http: Http): TabSlots | undefined {
   const locks = typeof document == 'object' && globalThis.navigator?.locks;
   if (!locks || !(n > 0 && n < Infinity)) return;
   const origin = new URL(base).origin;
@@ -76,7 +77,7 @@ export function tabSlots(base: string, n = 4, fetchFn: typeof fetch): TabSlots |
       for (let i = 0; i < n; ) if (await new Promise<boolean>((done) => ask(g, i++, true, done))) return true;
       // None free. Does this client need one? The answer to a request of its own says.
       // Through probe(): bounded in time (nothing else times this wait), and it never rejects.
-      await probe(fetchFn, base + Paths.ping, {}, 1, PING_TIMEOUT_MS, () => false);
+      await probe(http, base + Paths.ping, {}, 1, PING_TIMEOUT_MS, () => false);
       return (
         h2() ||
         (g === gen &&

@@ -5,6 +5,7 @@
 import { encodeFrame, hello, type ServerFrame } from '@wirehop/protocol';
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { fetchHttp } from '../http.js';
 import { sse } from './sse.js';
 
 const WELCOME: ServerFrame = { type: 'welcome', v: 1, sid: 'S', token: 'T', resumed: false, ack: 0, heartbeatMs: 15_000, heartbeatTimeoutMs: 10_000, sessionTtlMs: 30_000, maxMessageBytes: 65_536 };
@@ -39,7 +40,7 @@ function scriptedFetch() {
 function open(fetchFn: typeof fetch) {
   const acks: number[] = [];
   const t = sse(
-    { url: 'http://x/wirehop', hello: hello(), headers: {}, WebSocket: undefined, fetch: fetchFn, maxMessageBytes: 65_536 },
+    { url: 'http://x/wirehop', hello: hello(), headers: {}, WebSocket: undefined, http: fetchHttp(fetchFn, 'include'), maxMessageBytes: 65_536 },
     { frame: (f) => f.type === 'ack' && acks.push(f.ack), alive: () => undefined, close: () => undefined },
   );
   return { t, acks };

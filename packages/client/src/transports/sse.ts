@@ -1,14 +1,15 @@
 /**
- * SSE + POST transport (protocol.md §5): downstream is `GET {path}/sse` read with fetch streaming,
+ * SSE + POST transport (protocol.md §5): downstream is `GET {path}/sse` read as it streams in,
  * upstream is `POST {path}/send` with NDJSON bodies, as many in flight as WELCOME.posts allows (the
  * server applies them in order; one before WELCOME, or from a server that does not say). A new
  * session is created first with `POST {path}/session`; a resume goes straight to `GET /sse`.
  *
- * A POST costs far more than a line in one (a fetch is hundreds of µs of CPU in Node), so frames
- * are batched: everything queued while the POSTs are in flight goes in the next one, and a POST
- * starts only once the current task is done, so that frames sent in one go (a burst of echoes read
- * from one SSE chunk, an ack next to a message) share a body instead of the first one leaving
- * alone. Several in flight keep the connection busy while each waits for its answer.
+ * A POST costs far more than a line in one (tens of µs of CPU with node:http, hundreds with a
+ * fetch in Node), so frames are batched: everything queued while the POSTs are in flight goes in
+ * the next one, and a POST starts only once the current task is done, so that frames sent in one
+ * go (a burst of echoes read from one SSE chunk, an ack next to a message) share a body instead of
+ * the first one leaving alone. Several in flight keep the connection busy while each waits for its
+ * answer.
  */
 import {
   Defaults,
@@ -22,27 +23,27 @@ import {
   encodeClientControl,
   splitBatch,
 } from '@wirehop/protocol';
+import type { HttpAnswer } from '../http.js';
 import { asWirehopError, takeBatch, type TransportFactory } from './transport.js';
 
 /** An HTTP error answer as a WirehopError: the JSON body's code and ack (protocol.md §8), else `transport_failed`. */
-async function httpError(response: Response): Promise<WirehopError> {
+async function httpError(answer: HttpAnswer, url: string): Promise<WirehopError> {
   let body: { error?: { code?: unknown; message?: unknown; ack?: unknown } } | undefined;
   try {
-    body = await response.json();
+    body = JSON.parse(await answer.text());
   } catch {
     // not a wirehop answer (a proxy, a wrong URL)
   }
   const e = body?.error;
   const ack = typeof e?.ack === 'number' && Number.isSafeInteger(e.ack) && e.ack >= 0 ? e.ack : undefined;
   return typeof e?.code === 'string'
-    ? new WirehopError(e.code, typeof e.message === 'string' ? e.message : undefined, { status: response.status, ack })
-    : new WirehopError('transport_failed', `HTTP ${response.status} from ${response.url}`, { status: response.status });
+    ? new WirehopError(e.code, typeof e.message === 'string' ? e.message : undefined, { status: answer.status, ack })
+    : new WirehopError('transport_failed', `HTTP ${answer.status} from ${url}`, { status: answer.status });
 }
 
 /** Opens an SSE + POST transport; the handshake starts at once. */
 export const sse: TransportFactory = (options, handlers) => {
   const abort = new AbortController();
-  const fetchFn = options.fetch;
   const hello = options.hello!;
   let { sid, token } = hello;
   let done = false;
@@ -67,7 +68,7 @@ export const sse: TransportFactory = (options, handlers) => {
     abort.abort();
     handlers.close(error);
   };
-  const request = async (path: string, init: RequestInit & { headers: Record<string, string> }) => {
+  const request = async (path: string, init: { method?: 'POST'; headers: Record<string, string>; body?: string }) => {
     // A signal per request, tied to the transport's: fetch implementations keep a listener on the
     // signal they are given until the request is collected, so one shared signal would gather a
     // listener per POST for as long as the transport lives.
@@ -75,19 +76,10 @@ export const sse: TransportFactory = (options, handlers) => {
     const stop = () => own.abort();
     abort.signal.addEventListener('abort', stop);
     try {
-      // No redirects (wirehop's paths never redirect; a WebSocket could not follow one either), and
-      // no window: with both, fetch sends the request as it is instead of cloning it and teeing
-      // its body first, which is a fifth of the CPU of a small POST in Node's fetch.
-      const response = await fetchFn(options.url + path, {
-        ...init,
-        headers: { ...options.headers, ...init.headers },
-        signal: own.signal,
-        cache: 'no-store',
-        redirect: 'error',
-        window: null,
-      });
-      if (!response.ok) throw await httpError(response);
-      return response;
+      const url = options.url + path;
+      const answer = await options.http({ ...init, url, headers: { ...options.headers, ...init.headers }, signal: own.signal });
+      if (answer.status < 200 || answer.status > 299) throw await httpError(answer, url);
+      return answer;
     } finally {
       // The SSE stream's body is read after this returns: its listener must stay until the end.
       if (path !== Paths.sse) abort.signal.removeEventListener('abort', stop);
@@ -107,7 +99,6 @@ export const sse: TransportFactory = (options, handlers) => {
     const response = await request(Paths.sse, {
       headers: { ...sessionHeaders(), [Headers.lastEventId]: String(hello.ack ?? 0), accept: 'text/event-stream' },
     });
-    if (!response.body) throw new WirehopError('transport_failed', 'this fetch cannot stream response bodies');
     const parser = createSseFrameParser({
       maxEventBytes: options.maxMessageBytes,
       onActivity: handlers.alive,
@@ -123,15 +114,12 @@ export const sse: TransportFactory = (options, handlers) => {
         handlers.frame(frame);
       },
     });
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder('utf-8');
-    for (;;) {
-      const { done: ended, value } = await reader.read();
+    await response.stream((text) => {
       if (done) return;
-      if (ended) break;
       handlers.alive();
-      parser.feed(decoder.decode(value, { stream: true }));
-    }
+      parser.feed(text);
+    });
+    if (done) return;
     throw new WirehopError('transport_failed', 'the SSE stream ended');
   }
 
@@ -188,7 +176,7 @@ export const sse: TransportFactory = (options, handlers) => {
       // (protocol.md §3, "Ending a session on purpose").
       // keepalive: the request survives a page being unloaded.
       if (ending)
-        (async () => fetchFn(options.url + Paths.session, { method: 'DELETE', headers: { ...options.headers, ...sessionHeaders() }, keepalive: true }))().catch(() => {});
+        (async () => (await options.http({ method: 'DELETE', url: options.url + Paths.session, headers: { ...options.headers, ...sessionHeaders() }, keepalive: true })).text())().catch(() => {});
     },
   };
 };

@@ -9,6 +9,7 @@
  * (make-before-break) and both may deliver the same frames, which the session drops as duplicates.
  */
 import { WirehopError, utf8Length, type HelloFrame, type ServerFrame } from '@wirehop/protocol';
+import type { Http } from '../http.js';
 import type { WebSocketLikeConstructor } from '../types.js';
 
 /** What a transport needs for one attempt. */
@@ -24,7 +25,7 @@ export interface TransportOptions {
   /** Extra headers for HTTP requests (and WebSocket where the constructor takes them). */
   headers: Record<string, string>;
   WebSocket: WebSocketLikeConstructor | undefined;
-  fetch: typeof fetch;
+  http: Http;
   /** Bound for one incoming event, against a peer that never ends one. */
   maxMessageBytes: number;
 }

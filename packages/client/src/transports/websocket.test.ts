@@ -1,5 +1,6 @@
 import { PROTOCOL_VERSION, encodeFrame, type WelcomeFrame } from '@wirehop/protocol';
 import { describe, expect, it } from 'vitest';
+import { nodeHttp } from '../node-http.js';
 import type { WebSocketLike, WebSocketLikeConstructor } from '../types.js';
 import { websocket } from './websocket.js';
 
@@ -32,7 +33,7 @@ const WELCOME: WelcomeFrame = { type: 'welcome', v: 1, sid: 'S', token: 'T', res
 
 function opened(welcome: WelcomeFrame) {
   const t = websocket(
-    { url: 'http://x/wirehop', hello: { type: 'hello', v: PROTOCOL_VERSION }, headers: {}, WebSocket: ScriptedSocket as unknown as WebSocketLikeConstructor, fetch, maxMessageBytes: 65_536 },
+    { url: 'http://x/wirehop', hello: { type: 'hello', v: PROTOCOL_VERSION }, headers: {}, WebSocket: ScriptedSocket as unknown as WebSocketLikeConstructor, http: nodeHttp, maxMessageBytes: 65_536 },
     { frame: () => undefined, alive: () => undefined, close: () => undefined },
   );
   const socket = ScriptedSocket.last!;
