@@ -8,7 +8,8 @@ export interface Params {
   repeats: number;
   /** Longest a single trial (one scenario on one stack) may take before both processes are killed. */
   trialTimeoutMs: number;
-  echo: { warmupMs: number; count: number };
+  /** Warm-up: at least warmupMs and at least warmupRoundTrips (see echo.ts), then `count` measured. */
+  echo: { warmupMs: number; warmupRoundTrips: number; count: number };
   upstream: { warmupMs: number; durationMs: number; window: number };
   fanout: { clients: number; saturatedOffered: number; moderateOffered: number; saturatedMs: number; moderateMs: number; warmupMs: number; drainMs: number };
   /** `warmup` clients connect and close before the measured round (scenarios/memory.ts). */
@@ -23,7 +24,7 @@ const full: Params = {
   mode: 'full',
   repeats: 3,
   trialTimeoutMs: 90_000,
-  echo: { warmupMs: 500, count: 3_000 },
+  echo: { warmupMs: 500, warmupRoundTrips: 5_000, count: 3_000 },
   upstream: { warmupMs: 500, durationMs: 2_000, window: 100 },
   fanout: { clients: 500, saturatedOffered: 500_000, moderateOffered: 25_000, saturatedMs: 1_000, moderateMs: 1_500, warmupMs: 300, drainMs: 10_000 },
   memory: { clients: 2_000, warmup: 200, settleMs: 500 },
@@ -36,7 +37,7 @@ const quick: Params = {
   mode: 'quick',
   repeats: 1,
   trialTimeoutMs: 45_000,
-  echo: { warmupMs: 200, count: 600 },
+  echo: { warmupMs: 200, warmupRoundTrips: 1_000, count: 600 },
   upstream: { warmupMs: 300, durationMs: 600, window: 100 },
   fanout: { clients: 100, saturatedOffered: 500_000, moderateOffered: 25_000, saturatedMs: 300, moderateMs: 600, warmupMs: 200, drainMs: 5_000 },
   memory: { clients: 300, warmup: 50, settleMs: 300 },

@@ -68,37 +68,27 @@ export const sse: TransportFactory = (options, handlers) => {
     abort.abort();
     handlers.close(error);
   };
-  const request = async (path: string, init: { method?: 'POST'; headers: Record<string, string>; body?: string }) => {
-    // A signal per request, tied to the transport's: fetch implementations keep a listener on the
-    // signal they are given until the request is collected, so one shared signal would gather a
-    // listener per POST for as long as the transport lives.
-    const own = new AbortController();
-    const stop = () => own.abort();
-    abort.signal.addEventListener('abort', stop);
-    try {
-      const url = options.url + path;
-      const answer = await options.http({ ...init, url, headers: { ...options.headers, ...init.headers }, signal: own.signal });
+  const request = (path: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: string) => {
+    const url = options.url + path;
+    return options.http({ method, url, headers, body, signal: abort.signal }).then(async (answer) => {
       if (answer.status < 200 || answer.status > 299) throw await httpError(answer, url);
       return answer;
-    } finally {
-      // The SSE stream's body is read after this returns: its listener must stay until the end.
-      if (path !== Paths.sse) abort.signal.removeEventListener('abort', stop);
-    }
+    });
   };
-  const sessionHeaders = () => ({ [Headers.session]: sid ?? '', [Headers.token]: token ?? '' });
+  const sessionHeaders = () => ({ ...options.headers, [Headers.session]: sid ?? '', [Headers.token]: token ?? '' });
+  /** Every POST /send's headers: the same once the session is known, so made once. */
+  let postHeaders: Record<string, string> | undefined;
 
   async function run() {
     if (!sid) {
-      const answer = await request(Paths.session, { method: 'POST', headers: { 'content-type': 'application/json' }, body: encodeClientControl(hello) });
+      const answer = await request(Paths.session, 'POST', { ...options.headers, 'content-type': 'application/json' }, encodeClientControl(hello));
       const decoded = decodeServerFrame(await answer.text());
       if (!decoded.ok) throw new WirehopError(decoded.code, decoded.message);
       if (decoded.frame.type !== 'welcome') throw new WirehopError('bad_frame', `expected a welcome from ${Paths.session}, got ${decoded.frame.type}`);
       ({ sid, token } = decoded.frame);
     }
     const created = !hello.sid;
-    const response = await request(Paths.sse, {
-      headers: { ...sessionHeaders(), [Headers.lastEventId]: String(hello.ack ?? 0), accept: 'text/event-stream' },
-    });
+    const response = await request(Paths.sse, 'GET', { ...sessionHeaders(), [Headers.lastEventId]: String(hello.ack ?? 0), accept: 'text/event-stream' });
     const parser = createSseFrameParser({
       maxEventBytes: options.maxMessageBytes,
       onActivity: handlers.alive,
@@ -143,7 +133,7 @@ export const sse: TransportFactory = (options, handlers) => {
 
   function post(body: string) {
     posting++;
-    request(Paths.send, { method: 'POST', headers: { ...sessionHeaders(), 'content-type': NDJSON }, body })
+    request(Paths.send, 'POST', (postHeaders ??= { ...sessionHeaders(), 'content-type': NDJSON }), body)
       .then((response) => response.text())
       .then((text) => {
         // The answer holds control frames only: an ACK (cumulative, so answers may come in any
@@ -176,7 +166,7 @@ export const sse: TransportFactory = (options, handlers) => {
       // (protocol.md §3, "Ending a session on purpose").
       // keepalive: the request survives a page being unloaded.
       if (ending)
-        (async () => (await options.http({ method: 'DELETE', url: options.url + Paths.session, headers: { ...options.headers, ...sessionHeaders() }, keepalive: true })).text())().catch(() => {});
+        (async () => (await options.http({ method: 'DELETE', url: options.url + Paths.session, headers: sessionHeaders(), keepalive: true })).text())().catch(() => {});
     },
   };
 };
