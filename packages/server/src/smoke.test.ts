@@ -5,7 +5,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
-  createSseFrameParser,
   decodeServerFrame,
   encodeFrame,
   hello,
@@ -13,16 +12,18 @@ import {
   type ServerFrame,
   type WelcomeFrame,
 } from '@wirehop/protocol';
+import { rawSse as openSse } from '../../../test/helpers/raw.js';
+import { waitFor } from '../../../test/helpers/wait.js';
 import { createWirehop } from './index.js';
 import type { ListeningServer, ServerOptions, Wirehop } from './types.js';
 
 let server: ListeningServer | undefined;
 const sockets: WebSocket[] = [];
-const aborts: AbortController[] = [];
+const aborts: Array<() => void> = [];
 
 afterEach(async () => {
   for (const ws of sockets.splice(0)) ws.terminate();
-  for (const a of aborts.splice(0)) a.abort();
+  for (const abort of aborts.splice(0)) abort();
   await server?.close();
   server = undefined;
 });
@@ -88,37 +89,11 @@ async function wsSession(url: string) {
   return { raw, welcome: await raw.next('welcome') };
 }
 
-/** GET /sse, parsed into frames and their `id:` fields. */
+/** GET /sse, parsed into frames and their `id:` fields (test/helpers/raw.ts), aborted after the test. */
 async function rawSse(url: string, headers: Record<string, string>) {
-  const abort = new AbortController();
-  aborts.push(abort);
-  const response = await fetch(url + '/sse', { headers, signal: abort.signal });
-  const frames: ServerFrame[] = [];
-  const ids: Array<string | undefined> = [];
-  const waiters = new Set<() => void>();
-  const parser = createSseFrameParser({ onFrame: (f, id) => (frames.push(f), ids.push(id)), onError: () => undefined });
-  void (async () => {
-    if (!response.body) return;
-    const decoder = new TextDecoder();
-    const reader = response.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        parser.feed(decoder.decode(value, { stream: true }));
-        waiters.forEach((w) => w());
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  const until = (n: number) =>
-    new Promise<void>((resolve) => {
-      const check = () => frames.length >= n && (waiters.delete(check), resolve());
-      waiters.add(check);
-      check();
-    });
-  return { response, frames, ids, until, abort: () => abort.abort() };
+  const sse = await openSse(url, headers);
+  aborts.push(sse.abort);
+  return { ...sse, until: (n: number) => waitFor(() => sse.frames.length >= n, { what: `${n} SSE frames` }) };
 }
 
 async function post(url: string, path: string, body: string, headers: Record<string, string> = {}) {
