@@ -91,7 +91,6 @@ export const sse: TransportFactory = (options, handlers) => {
     const response = await request(Paths.sse, 'GET', { ...sessionHeaders(), [Headers.lastEventId]: String(hello.ack ?? 0), accept: 'text/event-stream' });
     const parser = createSseFrameParser({
       maxEventBytes: options.maxMessageBytes,
-      onActivity: handlers.alive,
       onError: fail,
       onFrame(frame) {
         if (done) return;
@@ -106,6 +105,7 @@ export const sse: TransportFactory = (options, handlers) => {
     });
     await response.stream((text) => {
       if (done) return;
+      // Every byte is liveness, heartbeat comments included: once per chunk, before its frames.
       handlers.alive();
       parser.feed(text);
     });
