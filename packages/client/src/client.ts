@@ -5,7 +5,7 @@
  */
 import { Defaults, FrameCode, WirehopError, encodeWithTail, type ServerReliableFrame } from '@wirehop/protocol';
 import { createChannel, type ChannelCore, type ChannelHost } from './channel.js';
-import { createConnection } from './connection.js';
+import { clientClosed, createConnection } from './connection.js';
 import { createEmitter } from './emitter.js';
 import { fetchHttp, type Http } from './http.js';
 import { promiseReply, type Reply } from './requests.js';
@@ -71,7 +71,7 @@ export function createClientOn<S extends Schema = Schema>(options: ClientOptions
 
   /** Queues a reliable frame; sends it at once if attached. Failures settle `reply`, never throw. */
   function enqueue(code: FrameCode, fields: unknown[], reply: Reply, ch?: string) {
-    if (conn.state === 'closed') return reply.fail(new WirehopError('client_closed'));
+    if (conn.state === 'closed') return reply.fail(clientClosed());
     let it;
     try {
       it = item(code, fields, reply, ch);

@@ -53,6 +53,9 @@ import type { ClientOptions, ClientState, ClientStats, TransportName } from './t
 type Timer = ReturnType<typeof setTimeout> | undefined;
 
 /** What the connection needs from the client around it. */
+/** What every operation of a closed client rejects with. */
+export const clientClosed = () => new WirehopError('client_closed', 'the client is closed');
+
 export interface ConnectionHost {
   readonly sess: Session;
   readonly events: Emitter;
@@ -522,7 +525,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     },
     start: () => void start(),
     connect() {
-      if (state === 'closed') return Promise.reject(new WirehopError('client_closed'));
+      if (state === 'closed') return Promise.reject(clientClosed());
       if (state === 'connected') return Promise.resolve();
       const [reply, promise] = promiseReply<void>();
       waiters.push(reply);
@@ -531,7 +534,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     },
     close() {
       if (state === 'closed') return;
-      const error = new WirehopError('client_closed');
+      const error = clientClosed();
       for (const link of [cur, next]) {
         clearTimeout(link?.timer);
         link?.t?.close();
@@ -555,7 +558,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     },
     switchTransport(to) {
       if (!order.includes(to)) return Promise.reject(new TypeError(`wirehop: cannot switch to ${JSON.stringify(to)}: transports lists ${JSON.stringify(order)}`));
-      if (state === 'closed') return Promise.reject(new WirehopError('client_closed'));
+      if (state === 'closed') return Promise.reject(clientClosed());
       return switcher.request(to, 'manual');
     },
   };

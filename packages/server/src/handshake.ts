@@ -5,6 +5,7 @@
  */
 import {
   ErrorCodes,
+  ErrorMeanings,
   PROTOCOL_VERSION,
   WirehopError,
   encodeFrame,
@@ -57,7 +58,7 @@ export type HandshakeResult<U extends UserBase> = Opened<U> | Refusal;
 /** A refusal with the status and close code of protocol.md §9. */
 export function refuse(code: ErrorCode, message?: string, ack?: number): Refusal {
   const info = ErrorCodes[code];
-  const refusal: Refusal = { ok: false, code, message: message ?? info.meaning, status: info.status, close: info.close, endsSession: info.endsSession };
+  const refusal: Refusal = { ok: false, code, message: message ?? ErrorMeanings[code], status: info.status, close: info.close, endsSession: info.endsSession };
   if (ack !== undefined) refusal.ack = ack;
   return refusal;
 }

@@ -8,7 +8,7 @@
  * await wirehop.listen({ port: 3000 }); // clients connect to http://host:3000/wirehop
  */
 export { createWirehop } from './wirehop.js';
-export { WirehopError, ErrorCodes, Defaults, type ErrorCode, type Json, type Member, type StreamPosition } from '@wirehop/protocol';
+export { WirehopError, ErrorCodes, ErrorMeanings, Defaults, type ErrorCode, type Json, type Member, type StreamPosition } from '@wirehop/protocol';
 export type {
   AuthContext,
   ChannelConfig,

@@ -7,6 +7,7 @@
  */
 import {
   ErrorCodes,
+  ErrorMeanings,
   FrameCode,
   ReceiveWindow,
   SendWindow,
@@ -295,8 +296,8 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
     const old = this.downstream;
     if (old && old !== d) {
       this.downstream = null;
-      old.write(encodeFrame({ type: 'error', code: 'superseded', message: ErrorCodes.superseded.meaning }), this.written);
-      old.close(ErrorCodes.superseded.close, ErrorCodes.superseded.meaning);
+      old.write(encodeFrame({ type: 'error', code: 'superseded', message: ErrorMeanings.superseded }), this.written);
+      old.close(ErrorCodes.superseded.close, ErrorMeanings.superseded);
     }
     this.out.ack(ack);
     this.downstream = d;
@@ -455,7 +456,7 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   moveOut(forward: (code: FrameCode, tail: string) => void): void {
     if (!this.stop()) return;
     this.forward = forward;
-    this.lastWord(encodeFrame({ type: 'error', code: 'superseded', message: 'the session moved to another server' }), ErrorCodes.superseded.close, ErrorCodes.superseded.meaning);
+    this.lastWord(encodeFrame({ type: 'error', code: 'superseded', message: 'the session moved to another server' }), ErrorCodes.superseded.close, ErrorMeanings.superseded);
   }
 
   /** A session that moved here from another node, as it was there. */

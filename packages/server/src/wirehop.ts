@@ -4,7 +4,7 @@
  * lives in the pieces; this file is glue.
  */
 import type { Server as HttpServer } from 'node:http';
-import { ErrorCodes, Paths, encodeFrame, type ClientReliableFrame, type ErrorCode, type Json, type Member, type StreamPosition } from '@wirehop/protocol';
+import { ErrorCodes, ErrorMeanings, Paths, encodeFrame, type ClientReliableFrame, type ErrorCode, type Json, type Member, type StreamPosition } from '@wirehop/protocol';
 import type { Hono } from 'hono';
 import type { WebSocketServer } from 'ws';
 import { ChannelRules } from './channels.js';
@@ -347,7 +347,7 @@ class WirehopServer<U extends UserBase>
       case 'dead':
         if (!d) return;
         session.writeControl(encodeFrame({ type: 'error', code: 'heartbeat_timeout', message: `nothing heard for ${now - session.lastHeard} ms` }));
-        d.close(ErrorCodes.heartbeat_timeout.close, ErrorCodes.heartbeat_timeout.meaning);
+        d.close(ErrorCodes.heartbeat_timeout.close, ErrorMeanings.heartbeat_timeout);
         session.detach(d, now);
         return;
       case 'beat':
@@ -363,7 +363,7 @@ class WirehopServer<U extends UserBase>
     this.closing = true;
     this.sweeper.stop();
     this.acks.stop();
-    for (const session of [...this.registry.values()]) session.end('server_closing', ErrorCodes.server_closing.meaning);
+    for (const session of [...this.registry.values()]) session.end('server_closing', ErrorMeanings.server_closing);
     this.eventStreams.closeAll();
     for (const connection of this.connections) connection.terminate(ErrorCodes.server_closing.close, 'server_closing');
     if (this.connections.size > 0) {
