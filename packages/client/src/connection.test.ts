@@ -220,13 +220,12 @@ describe('switching WebSocket → SSE', () => {
     expect(messages).toEqual([1, 2, 3, 4, 5, 6]);
     expect(transports.at(-1)).toMatchObject({ from: 'websocket', to: 'sse', reason: 'manual', quality: { samples: expect.any(Number) } });
     expect(client.stats.switches).toBe(1);
-    // seq 2 resent from WELCOME.ack on the new link, then the held ack: on SSE it rides on the first
-    // PING's POST at once, and what arrives after goes out on SSE's slower ack cadence (8 × 250 ms,
-    // plus up to half again).
+    // seq 2 resent from WELCOME.ack on the new link; the held ack then goes out on SSE's slower ack
+    // cadence (8 × 250 ms, plus up to half again), one ack for all delivered by then.
     await settle(3_000);
     const upstream = net.posts.flat();
     expect(upstream.filter((f) => f.type === 'send').map((f) => (f as { seq: number }).seq)).toEqual([2]);
-    expect(upstream.filter((f) => f.type === 'ack')).toEqual([{ type: 'ack', ack: 5 }, { type: 'ack', ack: 6 }]);
+    expect(upstream.filter((f) => f.type === 'ack')).toEqual([{ type: 'ack', ack: 6 }]);
     expect(net.requests.some((r) => r.method === 'DELETE')).toBe(false);
     expect(log).toEqual(['state connecting connect', 'transport null→websocket session_created', 'state connected session_created', 'transport websocket→sse manual']);
     for (const p of sent) p.catch(() => {}); // unacked: rejected when the client closes
@@ -430,6 +429,21 @@ describe('quality and the connect-time probe', () => {
     await settle(400);
     expect(client.stats).toMatchObject({ rtt: 100, loss: 3 / 4 });
   });
+
+  it('without the adaptive policy no PING goes at attach: the first one waits a heartbeat period', async () => {
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false, heartbeatMs: 1000 }));
+    const ws = await onWebSocket(net, client);
+    await settle(999);
+    expect(ws.sent.filter((f) => f.type === 'ping')).toEqual([]);
+    expect(client.stats.rtt).toBeNull();
+    await settle(1);
+    const pings = ws.sent.filter((f) => f.type === 'ping') as Array<{ n: number }>;
+    expect(pings).toHaveLength(1);
+    await settle(40);
+    ws.push({ type: 'pong', n: pings[0]!.n });
+    expect(client.stats.rtt).toBe(40);
+  });
 });
 
 describe('network hints: online, offline, visibilitychange', () => {
@@ -552,7 +566,7 @@ describe('network hints: online, offline, visibilitychange', () => {
     env.hide();
     env.show();
     await settle(5000);
-    expect(net.posts.flat().filter((f) => f.type === 'ping').length).toBeGreaterThanOrEqual(2);
+    expect(net.posts.flat().filter((f) => f.type === 'ping')).toHaveLength(1); // the check's: none at attach, the next at 15 s
     expect(client.state).toBe('connected');
     expect(net.streams[0]!.aborted).toBe(false);
   });

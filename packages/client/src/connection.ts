@@ -364,7 +364,10 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     deadAfter = w.heartbeatMs > 0 ? w.heartbeatMs + w.heartbeatTimeoutMs : Infinity;
     // Never slower than the server's period: on SSE our PINGs are how the server knows we are alive.
     pingEvery = Math.min(options.heartbeatMs || Infinity, w.heartbeatMs || Infinity, ad ? c.sampleIntervalMs : Infinity);
-    lastSeen = nextPing = Date.now(); // the first PING goes at once: an RTT sample right away
+    // The adaptive policy sends its first PING at once, for an RTT sample of the new link; without
+    // it that sample would only fill stats.rtt early, at a round trip per connection.
+    lastSeen = Date.now();
+    nextPing = ad ? lastSeen : lastSeen + pingEvery;
     meter.forget();
     if (link.name !== 'sse') slots?.free();
     link.t!.send(sess.frames(w.ack));

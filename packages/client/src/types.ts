@@ -251,7 +251,11 @@ export interface TransportChange {
 
 /** A snapshot: `client.stats` returns a new object each time. */
 export interface ClientStats {
-  /** Round-trip time in ms: the median of the quality window, else the smoothed RTT (EWMA of PING/PONG); null before the first sample. */
+  /**
+   * Round-trip time in ms: the median of the quality window, else the smoothed RTT (EWMA of PING/PONG);
+   * null before the first sample. With adaptive switching the first PING goes when a transport
+   * attaches; without it, one heartbeat period later.
+   */
   rtt: number | null;
   /** Fraction of the window's PINGs that got no PONG in time (see {@link Quality}). */
   loss: number;
