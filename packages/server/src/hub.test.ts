@@ -108,6 +108,29 @@ describe('Hub', () => {
     expect(events(s)).toEqual([1]); // the whole held history of the new epoch follows
   });
 
+  it('a channel the broker forgot (idle for channelTtlMs) answers a position of its old epoch with a GAP', async () => {
+    let now = 0;
+    const broker = new MemoryBroker({ channelTtlMs: 60_000, now: () => now });
+    const hub = new Hub<ReturnType<typeof subscriber>>({ limits, broker, history: () => ({ size: 100, ttlMs: 1_000 }), onError: (e) => expect.fail(String(e)) });
+    await broker.start({ ...hostOf(hub), request: async () => null, error: (e) => expect.fail(String(e)) });
+    const a = subscriber('a');
+    await hub.subscribe(a, 'news');
+    await hub.publish('news', 'e', 1);
+    await hub.publish('news', 'e', 2);
+    const seen = hub.positionOf(a, 'news')!;
+    hub.unsubscribe(a, 'news');
+    await Promise.resolve(); // the hub lets go of the channel at the broker
+    now += 60_000;
+    broker.sweep();
+    expect(broker.channelCount).toBe(0);
+    await hub.publish('news', 'e', 3);
+    const b = subscriber('b');
+    const position = await hub.subscribe(b, 'news', seen);
+    expect(position.epoch).not.toBe(seen.epoch);
+    expect(b.frames[0]).toMatchObject({ type: 'gap', channel: 'news', code: 'history_unavailable' });
+    expect(events(b)).toEqual([3]);
+  });
+
   it('tracks presence per user through the broker: join on the first session, leave after the last', async () => {
     const { hub } = await makeHub();
     const watcher = subscriber('w', 'watcher');

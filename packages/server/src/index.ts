@@ -22,5 +22,5 @@ export type {
   UserBase,
   Wirehop,
 } from './types.js';
-export { MemoryBroker } from './memory-broker.js';
+export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js';
 export type { Broker, BrokerHost, BrokerPublication, EndedSession, HistoryLimits, HistoryPage } from './broker.js';

@@ -1,7 +1,9 @@
 /**
  * The default broker: one process, no network. Publications are delivered synchronously, before
  * `publish` returns, so a single node keeps today's behaviour exactly; history is a bounded array
- * per channel, trimmed by size on every publish and by age when read or swept.
+ * per channel, trimmed by size on every publish and by age when read or swept. A channel nobody
+ * uses is forgotten after `channelTtlMs`, as the Redis broker forgets it: memory stays bounded by
+ * the channels in use, however many names an application makes up over time.
  */
 import { WirehopError, type Json, type Member } from '@wirehop/protocol';
 import { nanoid } from 'nanoid';
@@ -12,7 +14,11 @@ interface Stored extends BrokerPublication {
 }
 
 interface ChannelState {
+  /** Per channel: a channel forgotten and used again starts over in a new epoch, at offset 1. */
+  epoch: string;
   offset: number;
+  /** Last publish, subscribe or history read. */
+  used: number;
   /** Oldest first; trimmed to the limits of the latest publish. */
   history: Stored[];
   ttlMs: number;
@@ -21,15 +27,36 @@ interface ChannelState {
   presence: Map<string, { member: Member; sessions: number }>;
 }
 
+export interface MemoryBrokerOptions {
+  /**
+   * How long a channel's epoch and offset outlive its last publish, subscribe or history read (or
+   * its history ttl, if longer), while no session is subscribed and no presence is in it. A channel
+   * idle longer is forgotten: used again, it starts a new epoch, and resuming it reports a gap.
+   * Default 86 400 000 ms (a day), as the Redis broker's.
+   */
+  channelTtlMs?: number;
+  /** The clock. Default Date.now. */
+  now?: () => number;
+}
+
 export class MemoryBroker implements Broker {
   readonly nodeId = nanoid(10);
   readonly distributed: boolean = false;
-  /** One epoch for the process: history does not survive it. */
-  private readonly epoch = nanoid(8);
   private readonly channels = new Map<string, ChannelState>();
   private host: BrokerHost | undefined;
+  private readonly now: () => number;
+  private readonly channelTtlMs: number;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(options: MemoryBrokerOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.channelTtlMs = options.channelTtlMs ?? 86_400_000;
+    if (!(this.channelTtlMs >= 0)) throw new TypeError(`MemoryBroker: channelTtlMs must be a number of ms ≥ 0, got ${options.channelTtlMs}`);
+  }
+
+  /** How many channels it holds state for (subscribed, with presence or history, or used lately). */
+  get channelCount(): number {
+    return this.channels.size;
+  }
 
   async start(host: BrokerHost): Promise<void> {
     this.host = host;
@@ -39,16 +66,22 @@ export class MemoryBroker implements Broker {
     this.host = undefined;
   }
 
+  /** The channel's state, created on first use; every call counts as a use. */
   private state(channel: string): ChannelState {
     let s = this.channels.get(channel);
-    if (!s) this.channels.set(channel, (s = { offset: 0, history: [], ttlMs: 0, subscribed: false, presence: new Map() }));
+    if (!s) this.channels.set(channel, (s = { epoch: nanoid(8), offset: 0, used: 0, history: [], ttlMs: 0, subscribed: false, presence: new Map() }));
+    s.used = this.now();
     return s;
   }
 
-  /** Drops a channel's state once nothing refers to it and its history has expired. */
+  /**
+   * Forgets a channel nobody uses: no subscriber, no presence, no history left, and idle for
+   * channelTtlMs. Even one with no publication yet waits that long: a client holds its position
+   * (epoch, offset 0), which a new epoch would answer with a gap.
+   */
   private tidy(channel: string, s: ChannelState): void {
     this.expire(s);
-    if (!s.subscribed && s.presence.size === 0 && s.history.length === 0 && s.offset === 0) this.channels.delete(channel);
+    if (!s.subscribed && s.presence.size === 0 && s.history.length === 0 && this.now() - s.used >= this.channelTtlMs) this.channels.delete(channel);
   }
 
   private expire(s: ChannelState): void {
@@ -68,32 +101,32 @@ export class MemoryBroker implements Broker {
       s.history.push({ offset, payload, at: this.now() });
       if (s.history.length > limits.size) s.history.splice(0, s.history.length - limits.size);
     } else if (s.history.length > 0) s.history = [];
-    if (s.subscribed) this.host.publication(channel, this.epoch, offset, payload);
-    return { epoch: this.epoch, offset };
+    if (s.subscribed) this.host.publication(channel, s.epoch, offset, payload);
+    return { epoch: s.epoch, offset };
   }
 
   async subscribe(channel: string): Promise<StreamPosition> {
     const s = this.state(channel);
     s.subscribed = true;
-    return { epoch: this.epoch, offset: s.offset };
+    return { epoch: s.epoch, offset: s.offset };
   }
 
   async unsubscribe(channel: string): Promise<void> {
     const s = this.channels.get(channel);
     if (!s) return;
     s.subscribed = false;
-    this.tidy(channel, s);
+    s.used = this.now(); // idle from now on
   }
 
   async history(channel: string, since: StreamPosition | undefined, limit: number): Promise<HistoryPage> {
-    const s = this.channels.get(channel);
-    const position = { epoch: this.epoch, offset: s?.offset ?? 0 };
-    if (!s) return { position, publications: [], complete: since === undefined || (since.epoch === this.epoch && since.offset === 0) };
+    // A read creates the channel too: the epoch it answers with must be the one later publishes use.
+    const s = this.state(channel);
+    const position = { epoch: s.epoch, offset: s.offset };
     this.expire(s);
-    const from = since && since.epoch === this.epoch ? since.offset : 0;
+    const from = since && since.epoch === s.epoch ? since.offset : 0;
     const first = s.history[0]?.offset ?? s.offset + 1;
     // Complete when nothing after `since` was dropped: the oldest held is the next one wanted.
-    const complete = since === undefined || (since.epoch === this.epoch && since.offset <= s.offset && first <= since.offset + 1);
+    const complete = since === undefined || (since.epoch === s.epoch && since.offset <= s.offset && first <= since.offset + 1);
     const publications: BrokerPublication[] = [];
     for (const p of s.history) {
       if (p.offset <= from) continue;
@@ -103,7 +136,7 @@ export class MemoryBroker implements Broker {
     return { position, publications, complete };
   }
 
-  /** Drops expired history everywhere; the server's sweep calls it. */
+  /** Drops expired history everywhere, and the channels nobody used for channelTtlMs; the server's sweep calls it. */
   sweep(): void {
     for (const [channel, s] of this.channels) this.tidy(channel, s);
   }
@@ -125,8 +158,8 @@ export class MemoryBroker implements Broker {
     if (!s || !entry) return;
     if (--entry.sessions > 0) return;
     s.presence.delete(member.id);
+    s.used = this.now(); // idle from now on
     if (s.subscribed) this.host?.presence(channel, 'leave', entry.member);
-    this.tidy(channel, s);
   }
 
   async members(channel: string): Promise<Member[]> {
