@@ -113,6 +113,32 @@ describe('node:http client', () => {
     await expect(answer.text()).rejects.toThrow();
   });
 
+  it('sends a request once more when its kept-alive socket was closed before any answer (the keep-alive race), only once', async () => {
+    const onSocket = new WeakMap<object, number>();
+    const bodies: string[] = [];
+    let failAll = false;
+    const server = await serve((req, res, body) => {
+      bodies.push(body);
+      const n = (onSocket.get(req.socket) ?? 0) + 1;
+      onSocket.set(req.socket, n);
+      // Closed as the request came, unanswered: what a server's keep-alive timeout does at the wrong moment.
+      if (n === 2 || failAll) return void req.socket.destroy();
+      res.end('ok ' + body);
+    });
+    const h = createNodeHttp();
+    const post = (body: string) => h({ method: 'POST', url: `http://127.0.0.1:${server.port}/send`, headers: {}, body });
+    expect(await (await post('a')).text()).toBe('ok a');
+    expect(await (await post('b')).text()).toBe('ok b'); // the second on its socket: closed, sent again on a new one
+    expect(bodies).toEqual(['a', 'b', 'b']);
+    expect(server.connections()).toBe(2);
+
+    failAll = true;
+    await expect(post('c')).rejects.toMatchObject({ code: 'ECONNRESET' }); // kept-alive socket, then a fresh one: no third try
+    expect(bodies).toEqual(['a', 'b', 'b', 'c', 'c']);
+    await expect(createNodeHttp()({ url: `http://127.0.0.1:${server.port}/x`, headers: {} })).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(bodies).toHaveLength(6); // a fresh socket that fails is not retried
+  });
+
   it('rejects a refused connection', async () => {
     const { port } = await serve(() => undefined);
     await cleanup.pop()!(); // closed: nothing listens there now

@@ -34,26 +34,38 @@ export function createNodeHttp(tls?: AgentOptions): Http {
         last = { url, https, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: u.pathname + u.search };
       }
       const { https, hostname, port, path } = last;
-      const req = (https ? httpsRequest : httpRequest)({ hostname, port, path, method, headers, agent: https ? secure : plain }, (res) =>
-        ok({
-          status: res.statusCode!,
-          text() {
-            let text = '';
-            return read(res, (s) => (text += s)).then(() => text);
-          },
-          stream: (chunk) => read(res, chunk),
-        }),
-      );
-      // The abort listener, by hand: http.request's own `signal` option costs a stream watcher
-      // per request, a tenth of the CPU of a small POST. It goes when the request is over.
-      if (signal) {
-        const abort = () => req.destroy(new DOMException('This operation was aborted', 'AbortError'));
-        if (signal.aborted) abort();
-        signal.addEventListener('abort', abort);
-        req.once('close', () => signal.removeEventListener('abort', abort));
-      }
-      req.on('error', no);
-      req.end(body);
+      const send = (again: boolean) => {
+        let answered = false;
+        const req = (https ? httpsRequest : httpRequest)({ hostname, port, path, method, headers, agent: https ? secure : plain }, (res) => {
+          answered = true;
+          ok({
+            status: res.statusCode!,
+            text() {
+              let text = '';
+              return read(res, (s) => (text += s)).then(() => text);
+            },
+            stream: (chunk) => read(res, chunk),
+          });
+        });
+        // The abort listener, by hand: http.request's own `signal` option costs a stream watcher
+        // per request, a tenth of the CPU of a small POST. It goes when the request is over.
+        if (signal) {
+          const abort = () => req.destroy(new DOMException('This operation was aborted', 'AbortError'));
+          if (signal.aborted) abort();
+          signal.addEventListener('abort', abort);
+          req.once('close', () => signal.removeEventListener('abort', abort));
+        }
+        req.on('error', (error: NodeJS.ErrnoException) => {
+          // A kept-alive socket the server closed just as this request went out (its keep-alive
+          // timeout): nothing was answered, so send it once more on a fresh one, as browsers do.
+          // Safe for what wirehop sends: POST /send bodies are numbered and the server drops what
+          // it already has; a POST /session it did read would leave an unused session, which expires.
+          if (!again && !answered && req.reusedSocket && error.code === 'ECONNRESET' && !signal?.aborted) send(true);
+          else no(error);
+        });
+        req.end(body);
+      };
+      send(false);
     });
 }
 
