@@ -52,10 +52,10 @@ import type { ClientOptions, ClientState, ClientStats, TransportName } from './t
 
 type Timer = ReturnType<typeof setTimeout> | undefined;
 
-/** What the connection needs from the client around it. */
 /** What every operation of a closed client rejects with. */
 export const clientClosed = () => new WirehopError('client_closed', 'the client is closed');
 
+/** What the connection needs from the client around it. */
 export interface ConnectionHost {
   readonly sess: Session;
   readonly events: Emitter;

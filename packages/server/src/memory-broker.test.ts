@@ -4,6 +4,7 @@
  * memory follows the channels in use, not every name it ever saw.
  */
 import { describe, expect, it } from 'vitest';
+import { RecordingHost } from '../../../test/broker-conformance.js';
 import { MemoryBroker } from './memory-broker.js';
 
 const TTL = 60_000;
@@ -12,23 +13,15 @@ const member = { id: 'u1' };
 
 async function start(channelTtlMs = TTL) {
   let now = 1_000_000;
-  const published: Array<{ channel: string; epoch: string; offset: number }> = [];
+  const host = new RecordingHost();
   const broker = new MemoryBroker({ channelTtlMs, now: () => now });
-  await broker.start({
-    publication: (channel, epoch, offset) => void published.push({ channel, epoch, offset }),
-    presence: () => {},
-    request: async () => null,
-    reconnected: () => {},
-    error: (e) => {
-      throw e;
-    },
-  });
+  await broker.start(host);
   /** Moves the clock and runs the server's sweep. */
   const after = (ms: number) => {
     now += ms;
     broker.sweep();
   };
-  return { broker, after, published };
+  return { broker, after, published: host.publications };
 }
 
 describe('MemoryBroker: channels nobody uses', () => {
@@ -77,7 +70,7 @@ describe('MemoryBroker: channels nobody uses', () => {
     expect(sub).toEqual(read.position);
     const pub = await broker.publish('fresh', 'x', { size: 10, ttlMs: TTL });
     expect(pub).toEqual({ epoch: read.position.epoch, offset: 1 });
-    expect(published).toEqual([{ channel: 'fresh', ...pub }]);
+    expect(published).toEqual([{ channel: 'fresh', ...pub, payload: 'x' }]);
     expect((await broker.history('fresh', read.position, 10)).complete).toBe(true);
   });
 

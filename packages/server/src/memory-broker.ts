@@ -74,18 +74,8 @@ export class MemoryBroker implements Broker {
     return s;
   }
 
-  /**
-   * Forgets a channel nobody uses: no subscriber, no presence, no history left, and idle for
-   * channelTtlMs. Even one with no publication yet waits that long: a client holds its position
-   * (epoch, offset 0), which a new epoch would answer with a gap.
-   */
-  private tidy(channel: string, s: ChannelState): void {
-    this.expire(s);
-    if (!s.subscribed && s.presence.size === 0 && s.history.length === 0 && this.now() - s.used >= this.channelTtlMs) this.channels.delete(channel);
-  }
-
-  private expire(s: ChannelState): void {
-    const cutoff = this.now() - s.ttlMs;
+  private expire(s: ChannelState, now: number): void {
+    const cutoff = now - s.ttlMs;
     let drop = 0;
     while (drop < s.history.length && (s.history[drop] as Stored).at <= cutoff) drop++;
     if (drop > 0) s.history.splice(0, drop);
@@ -98,7 +88,7 @@ export class MemoryBroker implements Broker {
     const offset = ++s.offset;
     if (limits.size > 0 && limits.ttlMs > 0) {
       s.ttlMs = limits.ttlMs;
-      s.history.push({ offset, payload, at: this.now() });
+      s.history.push({ offset, payload, at: s.used }); // state() just set it to now
       if (s.history.length > limits.size) s.history.splice(0, s.history.length - limits.size);
     } else if (s.history.length > 0) s.history = [];
     if (s.subscribed) this.host.publication(channel, s.epoch, offset, payload);
@@ -122,7 +112,7 @@ export class MemoryBroker implements Broker {
     // A read creates the channel too: the epoch it answers with must be the one later publishes use.
     const s = this.state(channel);
     const position = { epoch: s.epoch, offset: s.offset };
-    this.expire(s);
+    this.expire(s, s.used); // now: state() just set it
     const from = since && since.epoch === s.epoch ? since.offset : 0;
     const first = s.history[0]?.offset ?? s.offset + 1;
     // Complete when nothing after `since` was dropped: the oldest held is the next one wanted.
@@ -136,9 +126,18 @@ export class MemoryBroker implements Broker {
     return { position, publications, complete };
   }
 
-  /** Drops expired history everywhere, and the channels nobody used for channelTtlMs; the server's sweep calls it. */
+  /**
+   * The server's sweep: drops expired history everywhere, and forgets the channels nobody uses (no
+   * subscriber, no presence, no history left, idle for channelTtlMs). Even one with no publication
+   * yet waits that long: a client holds its position (epoch, offset 0), which a new epoch would
+   * answer with a gap.
+   */
   sweep(): void {
-    for (const [channel, s] of this.channels) this.tidy(channel, s);
+    const now = this.now();
+    for (const [channel, s] of this.channels) {
+      this.expire(s, now);
+      if (!s.subscribed && s.presence.size === 0 && s.history.length === 0 && now - s.used >= this.channelTtlMs) this.channels.delete(channel);
+    }
   }
 
   async presenceAdd(channel: string, member: Member): Promise<void> {

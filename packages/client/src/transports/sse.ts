@@ -166,7 +166,7 @@ export const sse: TransportFactory = (options, handlers) => {
       // (protocol.md §3, "Ending a session on purpose").
       // keepalive: the request survives a page being unloaded.
       if (ending)
-        (async () => (await options.http({ method: 'DELETE', url: options.url + Paths.session, headers: sessionHeaders(), keepalive: true })).text())().catch(() => {});
+        options.http({ method: 'DELETE', url: options.url + Paths.session, headers: sessionHeaders(), keepalive: true }).then((answer) => answer.text()).catch(() => {});
     },
   };
 };
