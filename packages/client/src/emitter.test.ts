@@ -38,4 +38,19 @@ describe('createEmitter', () => {
     e.emit('x');
     expect(got).toEqual(['once', 'always', 'always']);
   });
+
+  it('calls a listener added twice once, and one added during an emit from the next emit on', () => {
+    const e = createEmitter(() => {});
+    const got: string[] = [];
+    const twice = () => got.push('twice');
+    e.on('x', twice);
+    const off = e.on('x', twice);
+    e.on('x', () => void e.on('x', () => got.push('late')));
+    e.emit('x');
+    expect(got).toEqual(['twice']);
+    got.length = 0;
+    off();
+    e.emit('x');
+    expect(got).toEqual(['late']);
+  });
 });

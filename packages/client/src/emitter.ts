@@ -13,18 +13,18 @@ export interface Emitter {
 
 /** @param report receives what a listener threw, and the event it was called for. */
 export function createEmitter(report: (error: unknown, event: string) => void): Emitter {
-  const listeners = new Map<string, Set<Listener>>();
+  // Copy on write: adding or removing makes a new array, so emit, which runs once per delivered
+  // event, walks the current one as it is without copying it, even while a listener changes it.
+  const listeners = new Map<string, Listener[]>();
   return {
     on(event, listener) {
-      let set = listeners.get(event);
-      if (!set) listeners.set(event, (set = new Set()));
-      set.add(listener);
-      return () => void set.delete(listener);
+      const list = listeners.get(event) ?? [];
+      if (!list.includes(listener)) listeners.set(event, [...list, listener]);
+      return () => void listeners.set(event, listeners.get(event)!.filter((l) => l !== listener));
     },
     emit(event, ...args) {
-      const set = listeners.get(event);
-      // Copy: a listener may add or remove listeners while we iterate.
-      if (set) for (const l of [...set]) {
+      const list = listeners.get(event);
+      if (list) for (const l of list) {
         try {
           (l as (...a: unknown[]) => unknown)(...args);
         } catch (error) {
