@@ -19,7 +19,7 @@ function dropCode({ code }: WirehopError): number {
 }
 
 /** Close codes 4000–4999 are wirehop's (protocol.md §9); anything else is a plain network failure. */
-function closeError(code: number, reason: string): WirehopError {
+function closeError(code: number, reason?: string): WirehopError {
   const known = code >= 4000 ? codeForClose(code) : undefined;
   return known ? new WirehopError(known, reason || undefined, { close: code }) : new WirehopError('transport_failed', `WebSocket closed (${code}${reason ? ': ' + reason : ''})`, { close: code });
 }
@@ -69,9 +69,11 @@ export const websocket: TransportFactory = (options, handlers) => {
     if (frame.type === 'welcome' && frame.batch) batch = { frames: frame.batch, bytes: frame.maxMessageBytes };
     handlers.frame(frame);
   };
-  socket.onclose = ({ code, reason }: { code: number; reason: string }) => fail(closeError(code, reason));
-  // An error event is always followed by close, which carries the code; `ws` needs a listener anyway.
-  socket.onerror = () => {};
+  /** What the error event said (`ws` says why: a refused certificate, a reset; browsers never do). */
+  let why: string | undefined;
+  socket.onclose = ({ code, reason }: { code: number; reason: string }) => fail(closeError(code, reason || why));
+  // An error event is always followed by close, which carries the code.
+  socket.onerror = (event: { message?: string }) => void (why = event?.message);
   /**
    * Frames sent in one task leave in as few messages as WELCOME.batch allows: a message costs a
    * write on each side, a frame in it only its bytes. Undefined: one frame per message.
