@@ -14,7 +14,7 @@
 import type { ServerResponse } from 'node:http';
 import { sseComment, sseRetry, type StreamPosition } from '@wirehop/protocol';
 import { waitForDrain } from './transport.js';
-import { ignore, openSseResponse, type SseResponse } from './sse.js';
+import { SseWriter, ignore, type SseResponse } from './sse.js';
 
 /** Longest epoch a position may have (protocol.md §2). */
 const MAX_EPOCH_LENGTH = 64;
@@ -50,19 +50,13 @@ export function publicationEvent(position: StreamPosition, dataJson: string): st
 }
 
 /** A channel's events written to one HTTP response. */
-export class EventSourceWriter {
-  private ended = false;
-  /** Events not written yet: this tick's (one write per tick), or those waiting for a drain. */
-  private pending = '';
-  private scheduled = false;
-  /** The socket is above highWaterMarkBytes: events wait in `pending` until it drains. */
+export class EventSourceWriter extends SseWriter {
+  /** The socket is above highWaterMarkBytes: events wait until it drains. */
   private paused = false;
   /** Time of the last write, for heartbeats. */
   lastWrite: number;
   /** When close() ended the response; the host destroys it if the reader never takes the rest. */
   closedAt: number | undefined;
-
-  private readonly res: ServerResponse;
 
   /** Writes the status line, headers, `retry:` and the starting position; `onEnd` runs once when the response closes. */
   constructor(
@@ -76,15 +70,8 @@ export class EventSourceWriter {
   ) {
     // An id-only event dispatches nothing but sets the reader's last event id: a reader cut before
     // the first publication still resumes from here rather than from "now".
-    this.res = openSseResponse(response, headers, sseRetry(retryMs) + 'id: ' + formatStreamId(start) + '\n\n', () => {
-      this.stop();
-      onEnd();
-    });
+    super(response, headers, sseRetry(retryMs) + 'id: ' + formatStreamId(start) + '\n\n', onEnd);
     this.lastWrite = now;
-  }
-
-  get open(): boolean {
-    return !this.ended && !this.res.writableEnded && !this.res.destroyed;
   }
 
   /** A publication's event, from {@link publicationEvent}. */
@@ -104,13 +91,11 @@ export class EventSourceWriter {
     this.lastWrite = now;
   }
 
-  /** Ends the response after what is queued (the browser will reconnect). */
-  close(now: number): void {
-    if (this.ended) return;
-    this.flush();
-    this.stop();
+  /** Ends the response after what is queued (the browser will reconnect); `now` is when. */
+  override close(now = Date.now()): boolean {
+    if (!super.close()) return false;
     this.closedAt = now;
-    this.res.end();
+    return true;
   }
 
   /** Drops the connection and whatever it still holds. */
@@ -119,48 +104,24 @@ export class EventSourceWriter {
     this.res.destroy();
   }
 
-  /** Bytes not yet handed to the socket, and those the socket holds (UTF-16 units for queued text). */
-  buffered(): number {
-    return (this.res.writableLength ?? 0) + this.pending.length;
-  }
-
-  private queue(text: string): void {
-    if (!this.open) return;
-    this.pending += text;
-    if (this.paused) {
-      if (this.pending.length > this.highWaterMarkBytes) this.overflow();
-      return;
-    }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      process.nextTick(flushLater, this);
-    }
-  }
-
   /** Writes what is queued, unless the socket is above the high-water mark: then after it drains. */
-  flush(): void {
-    this.scheduled = false;
-    if (this.paused || this.pending === '' || !this.open) return;
-    const text = this.pending;
-    this.pending = '';
-    this.res.write(text);
+  override flush(): boolean {
+    if (this.paused || !super.flush()) return false;
     this.lastWrite = Date.now();
-    if ((this.res.writableLength ?? 0) <= this.highWaterMarkBytes) return;
-    this.paused = true;
-    waitForDrain(this.res, () => {
-      this.paused = false;
-      this.flush();
-    });
+    if ((this.res.writableLength ?? 0) > this.highWaterMarkBytes) {
+      this.paused = true;
+      waitForDrain(this.res, () => {
+        this.paused = false;
+        this.flush();
+      });
+    }
+    return true;
   }
 
-  /** Too much waiting for a reader that does not read: cut it; it resumes from history. */
-  private overflow(): void {
-    this.destroy();
-  }
-
-  private stop(): void {
-    this.ended = true;
-    this.pending = '';
+  /** While paused, events wait; more of them than highWaterMarkBytes is a reader that does not read: cut it, it resumes from history. */
+  protected override queue(text: string): void {
+    super.queue(text);
+    if (this.paused && this.waiting > this.highWaterMarkBytes) this.destroy();
   }
 }
 
@@ -175,9 +136,4 @@ export function writeRetryLater(response: SseResponse, headers: Record<string, s
   res.on('error', ignore);
   res.writeHead(200, headers);
   res.end(sseRetry(retryMs) + 'event: unavailable\ndata: ' + JSON.stringify({ code, message, retryMs }) + '\n\n');
-}
-
-/** Module-level, so that no closure is made per tick. */
-function flushLater(writer: EventSourceWriter): void {
-  writer.flush();
 }

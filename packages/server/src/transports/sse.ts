@@ -44,28 +44,21 @@ export function sseHeaders(http2: boolean, extra: Record<string, string>): Recor
   return headers;
 }
 
-/** An SSE response as a session's downstream. */
-export class SseDownstream implements Downstream {
-  readonly kind = 'sse' as const;
+/**
+ * A long-lived event stream on one response: the status and headers, a preamble, then text queued
+ * during a tick and written once at its end (see the file comment). A session's downstream and a
+ * plain EventSource reader's stream are both one of these.
+ */
+export class SseWriter {
   private ended = false;
-  /** Events of this tick not yet written: one write at the end of the tick (see the file comment). */
+  /** Text of this tick not written yet (and, for a subclass holding writes back, what waits). */
   private pending = '';
+  protected readonly res: ServerResponse;
 
-  private readonly res: ServerResponse;
-
-  /**
-   * Writes the status line, headers and `retry:`; `onClose` runs once when the response closes
-   * (client gone, or close() called).
-   */
-  constructor(
-    response: SseResponse,
-    headers: Record<string, string>,
-    retryMs: number,
-    onClose: () => void,
-  ) {
-    this.res = openSseResponse(response, headers, sseRetry(retryMs), () => {
-      this.ended = true;
-      this.pending = '';
+  /** `onClose` runs once when the response closes (the client went away, or close() ended it). */
+  constructor(response: SseResponse, headers: Record<string, string>, preamble: string, onClose: () => void) {
+    this.res = openSseResponse(response, headers, preamble, () => {
+      this.stop();
       onClose();
     });
   }
@@ -74,9 +67,59 @@ export class SseDownstream implements Downstream {
     return !this.ended && !this.res.writableEnded && !this.res.destroyed;
   }
 
-  /** Includes the events still waiting for the end of the tick, so highWaterMarkBytes sees them. */
+  /** What the socket holds plus what waits here (UTF-16 units for queued text), so high-water marks see both. */
   buffered(): number {
     return (this.res.writableLength ?? 0) + this.pending.length;
+  }
+
+  /** Ends the response after what this tick queued (a final BYE goes out before the end); false if it had ended. */
+  close(): boolean {
+    if (this.ended) return false;
+    this.flush();
+    this.stop();
+    this.res.end();
+    return true;
+  }
+
+  /** Writes what is queued. Returns false if nothing was written: nothing queued, the response gone, or held back. */
+  flush(): boolean {
+    const text = this.pending;
+    if (text === '' || !this.open) return false;
+    this.pending = '';
+    this.res.write(text);
+    return true;
+  }
+
+  /** Text queued and not written yet. */
+  protected get waiting(): number {
+    return this.pending.length;
+  }
+
+  protected queue(text: string): void {
+    if (!this.open) return;
+    if (this.pending === '') process.nextTick(flushLater, this);
+    this.pending += text;
+  }
+
+  /** Nothing more is written; what waits is dropped. */
+  protected stop(): void {
+    this.ended = true;
+    this.pending = '';
+  }
+}
+
+/** Module-level, so that no closure is made per tick or per response. */
+function flushLater(stream: SseWriter): void {
+  stream.flush();
+}
+
+/** An SSE response as a session's downstream. */
+export class SseDownstream extends SseWriter implements Downstream {
+  readonly kind = 'sse' as const;
+
+  /** Writes the status line, headers and `retry:`. */
+  constructor(response: SseResponse, headers: Record<string, string>, retryMs: number, onClose: () => void) {
+    super(response, headers, sseRetry(retryMs), onClose);
   }
 
   write(encodedFrame: string, id: number): void {
@@ -84,40 +127,12 @@ export class SseDownstream implements Downstream {
   }
 
   heartbeat(): void {
-    if (this.open) this.queue(sseComment('hb'));
+    this.queue(sseComment('hb'));
   }
 
   whenDrained(resume: () => void): void {
     waitForDrain(this.res as DrainableStream, resume);
   }
-
-  close(): void {
-    if (this.ended) return;
-    this.flush();
-    this.ended = true;
-    this.res.end();
-  }
-
-  private queue(event: string): void {
-    if (this.pending === '') process.nextTick(flushLater, this);
-    this.pending += event;
-  }
-
-  /**
-   * Writes what this tick queued; a no-op once written, or once the response is gone. Called at
-   * the end of the tick, and by close() so that a final BYE goes out before the end.
-   */
-  flush(): void {
-    const text = this.pending;
-    if (text === '') return;
-    this.pending = '';
-    if (this.open) this.res.write(text);
-  }
-}
-
-/** Module-level, so that no closure is made per tick or per response. */
-function flushLater(downstream: SseDownstream): void {
-  downstream.flush();
 }
 
 export function ignore(): void {}
