@@ -117,21 +117,21 @@ export class NodeSessions<U extends UserBase> {
     const session = this.host.restoreSession(answer.state);
     const { hub } = this.host;
     // Held while its channels recover: a move away meanwhile waits, rather than take positions
-    // the session has not reached yet.
-    await session.hold(async () => {
-      for (const [channel, position] of answer.channels ?? []) {
-        try {
-          await hub.subscribe(session, channel, position ?? undefined);
-        } catch (error) {
-          this.host.onError(error, 'handoff', session);
-        }
-      }
-    });
+    // the session has not reached yet. All channels at once: each is a broker subscription and a
+    // history read, and a session in fifty rooms should not resume fifty round trips late. Order is
+    // promised per channel, and each channel's frames keep theirs.
+    await session.hold(() =>
+      Promise.all(
+        (answer.channels ?? []).map(([channel, position]) =>
+          hub.subscribe(session, channel, position ?? undefined).catch((error: unknown) => this.host.onError(error, 'handoff', session)),
+        ),
+      ),
+    );
     const presence = answer.presence ?? [];
     if (presence.length === 0) return;
     // Count the user here before the old node stops counting it: no leave/join flaps on the move.
     const member = memberOf(session.user);
-    for (const channel of presence) await hub.join(session, channel).catch(this.report('presence'));
+    await Promise.all(presence.map((channel) => hub.join(session, channel).catch(this.report('presence'))));
     await this.broker.request(owner, { t: 'presence-moved', channels: presence, member } as unknown as Json, REQUEST_TIMEOUT_MS).catch(this.report('presence'));
   }
 

@@ -424,7 +424,7 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
    * Holds frames back, and a move away, until `work` settles: a session that moved here first
    * re-subscribes its channels. For a session with nothing pending (one just restored).
    */
-  async hold(work: () => Promise<void>): Promise<void> {
+  async hold(work: () => Promise<unknown>): Promise<void> {
     this.busy = true;
     try {
       await work();
