@@ -40,6 +40,17 @@ export function gapTail(channel: string, code: string, message: string, position
   return encodeTail([channel, code, message, position]);
 }
 
+/**
+ * What a history page that is not `complete` says is missing after `since`: the position the
+ * stream jumps to (just before the oldest publication still held) and why, for a GAP frame.
+ */
+export function missing(page: HistoryPage, since: StreamPosition): { to: StreamPosition; why: string } {
+  const first = page.publications[0]?.offset ?? page.position.offset + 1;
+  const why =
+    page.position.epoch !== since.epoch ? 'the channel history was lost (new epoch)' : `publications ${since.offset + 1}..${first - 1} are no longer in the history`;
+  return { to: { epoch: page.position.epoch, offset: first - 1 }, why };
+}
+
 export class ChannelFeed<S extends FeedSubscriber> {
   readonly subs = new Set<S>();
   /**
@@ -182,9 +193,8 @@ export class ChannelFeed<S extends FeedSubscriber> {
         continue; // live delivery moved on meanwhile: read again from where it is
       }
       if (!page.complete) {
-        const first = page.publications[0]?.offset ?? page.position.offset + 1;
-        const lost = page.position.epoch !== this.epoch ? 'the channel history was lost (new epoch)' : `publications ${this.last + 1}..${first - 1} are no longer in the history`;
-        this.gap('history_unavailable', lost, { epoch: page.position.epoch, offset: first - 1 });
+        const { to, why } = missing(page, since);
+        this.gap('history_unavailable', why, to);
       }
       for (const p of page.publications) if (p.offset === this.last + 1) this.deliver(p.offset, p.payload);
       this.drainPending();

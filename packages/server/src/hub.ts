@@ -7,7 +7,7 @@
  */
 import { FrameCode, encodeTail, type Member } from '@wirehop/protocol';
 import type { Broker, BrokerHost, HistoryLimits, StreamPosition } from './broker.js';
-import { ChannelFeed, eventTail, gapTail, type FeedSubscriber } from './channel-feed.js';
+import { ChannelFeed, eventTail, gapTail, missing, type FeedSubscriber } from './channel-feed.js';
 import type { ServerLimits } from './options.js';
 import { OFFSET_ALLOWANCE, assertNames, assertTailSize } from './outgoing.js';
 import type { HistoryResult, UserBase } from './types.js';
@@ -94,9 +94,8 @@ export class Hub<S extends Subscriber> implements Pick<BrokerHost, 'publication'
       for (;;) {
         const page = await this.ctx.broker.history(channel, pos, PAGE);
         if (!page.complete) {
-          const first = page.publications[0]?.offset ?? page.position.offset + 1;
-          pos = { epoch: page.position.epoch, offset: first - 1 };
-          const why = since.epoch !== page.position.epoch ? 'the channel history was lost (new epoch)' : `publications after offset ${since.offset} are no longer in the history`;
+          const { to, why } = missing(page, pos);
+          pos = to;
           session.pushTail(FrameCode.gap, gapTail(channel, 'history_unavailable', why, pos));
         }
         for (const p of page.publications) {
