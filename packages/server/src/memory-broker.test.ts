@@ -11,10 +11,11 @@ const TTL = 60_000;
 const NONE = { size: 0, ttlMs: 0 };
 const member = { id: 'u1' };
 
-async function start(channelTtlMs = TTL) {
+/** A broker on a test clock; unless `sweepChannels` is given, one sweep looks at every channel. */
+async function start(channelTtlMs = TTL, sweepChannels = Number.MAX_SAFE_INTEGER) {
   let now = 1_000_000;
   const host = new RecordingHost();
-  const broker = new MemoryBroker({ channelTtlMs, now: () => now });
+  const broker = new MemoryBroker({ channelTtlMs, sweepChannels, now: () => now });
   await broker.start(host);
   /** Moves the clock and runs the server's sweep. */
   const after = (ms: number) => {
@@ -84,6 +85,20 @@ describe('MemoryBroker: channels nobody uses', () => {
     expect(broker.channelCount).toBe(1);
   });
 
+  it('looks at sweepChannels channels per sweep and goes on where it stopped, so no sweep grows with the channel count', async () => {
+    const { broker, after } = await start(TTL, 10);
+    for (let i = 0; i < 25; i++) await broker.publish(`dm:${i}`, 'x', NONE);
+    after(TTL);
+    expect(broker.channelCount).toBe(15);
+    await broker.publish('late', 'x', NONE); // added mid-pass: reached by this pass, but in use
+    after(0);
+    expect(broker.channelCount).toBe(6);
+    after(0);
+    expect(broker.channelCount).toBe(1); // the pass ended with 'late'; the next one starts over
+    after(TTL);
+    expect(broker.channelCount).toBe(0);
+  });
+
   it('with channelTtlMs 0 forgets a channel as soon as nothing holds it', async () => {
     const { broker, after } = await start(0);
     await broker.subscribe('room');
@@ -97,5 +112,10 @@ describe('MemoryBroker: channels nobody uses', () => {
   it('refuses a channelTtlMs that is not a number of ms ≥ 0', () => {
     expect(() => new MemoryBroker({ channelTtlMs: -1 })).toThrow(/channelTtlMs must be a number of ms ≥ 0, got -1/);
     expect(() => new MemoryBroker({ channelTtlMs: Number.NaN })).toThrow(TypeError);
+  });
+
+  it('refuses a sweepChannels that is not an integer ≥ 1', () => {
+    expect(() => new MemoryBroker({ sweepChannels: 0 })).toThrow(/sweepChannels must be an integer ≥ 1, got 0/);
+    expect(() => new MemoryBroker({ sweepChannels: 2.5 })).toThrow(TypeError);
   });
 });

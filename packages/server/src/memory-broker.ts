@@ -35,6 +35,13 @@ export interface MemoryBrokerOptions {
    * Default 86 400 000 ms (a day), as the Redis broker's.
    */
   channelTtlMs?: number;
+  /**
+   * Most channels one sweep (about once a second) looks at; the next sweep goes on where it
+   * stopped. With more channels than this, a pass over them takes several sweeps, and an idle
+   * channel is forgotten (or its expired history dropped) up to that many seconds late; no sweep
+   * stalls the server for long, however many channels there are. Default 10 000.
+   */
+  sweepChannels?: number;
   /** The clock. Default Date.now. */
   now?: () => number;
 }
@@ -46,11 +53,17 @@ export class MemoryBroker implements Broker {
   private host: BrokerHost | undefined;
   private readonly now: () => number;
   private readonly channelTtlMs: number;
+  private readonly sweepChannels: number;
+  /** Where the pass over the channels stands between sweeps; undefined: the next sweep starts one. */
+  private cursor: Iterator<[string, ChannelState]> | undefined;
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.now = options.now ?? Date.now;
     this.channelTtlMs = options.channelTtlMs ?? 86_400_000;
+    this.sweepChannels = options.sweepChannels ?? 10_000;
     if (!(this.channelTtlMs >= 0)) throw new TypeError(`MemoryBroker: channelTtlMs must be a number of ms ≥ 0, got ${options.channelTtlMs}`);
+    if (!(Number.isSafeInteger(this.sweepChannels) && this.sweepChannels >= 1))
+      throw new TypeError(`MemoryBroker: sweepChannels must be an integer ≥ 1, got ${options.sweepChannels}`);
   }
 
   /** How many channels it holds state for (subscribed, with presence or history, or used lately). */
@@ -127,14 +140,23 @@ export class MemoryBroker implements Broker {
   }
 
   /**
-   * The server's sweep: drops expired history everywhere, and forgets the channels nobody uses (no
-   * subscriber, no presence, no history left, idle for channelTtlMs). Even one with no publication
-   * yet waits that long: a client holds its position (epoch, offset 0), which a new epoch would
-   * answer with a gap.
+   * The server's sweep, over the next `sweepChannels` channels of a pass: drops their expired
+   * history, and forgets those nobody uses (no subscriber, no presence, no history left, idle for
+   * channelTtlMs). Even one with no publication yet waits that long: a client holds its position
+   * (epoch, offset 0), which a new epoch would answer with a gap. A pass that ends mid-sweep stops
+   * that sweep, so no channel is looked at twice in one. (A Map's iterator skips entries deleted
+   * after it was made and reaches those added since.)
    */
   sweep(): void {
     const now = this.now();
-    for (const [channel, s] of this.channels) {
+    for (let n = 0; n < this.sweepChannels; n++) {
+      this.cursor ??= this.channels.entries();
+      const next = this.cursor.next();
+      if (next.done) {
+        this.cursor = undefined;
+        return;
+      }
+      const [channel, s] = next.value;
       this.expire(s, now);
       if (!s.subscribed && s.presence.size === 0 && s.history.length === 0 && now - s.used >= this.channelTtlMs) this.channels.delete(channel);
     }
