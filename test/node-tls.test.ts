@@ -7,16 +7,15 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startH2Server, type H2Server } from './helpers/h2-server.js';
+import { sourceScriptArgs } from './helpers/node-process.js';
 import { selfSignedCertificate, type TestCertificate } from './helpers/tls.js';
 
 const SCRIPT = fileURLToPath(new URL('./helpers/fixtures/tls-client.ts', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 let certificate: TestCertificate | undefined;
 let server: H2Server | undefined;
@@ -44,7 +43,7 @@ function runClient(transport: 'websocket' | 'sse', ca?: string): Promise<Record<
   if (!ca) delete env.NODE_EXTRA_CA_CERTS;
   const url = server!.origin + server!.wh.path;
   return new Promise((resolve, reject) =>
-    execFile(process.execPath, ['--conditions=@wirehop/source', '--import', TSX, SCRIPT, url, transport], { env, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, sourceScriptArgs(SCRIPT, url, transport), { env, timeout: 30_000 }, (error, stdout, stderr) => {
       const line = stdout.trim().split('\n').pop();
       if (error || !line) reject(new Error(`client process failed: ${error?.message ?? 'no output'}\n${stderr}`));
       else resolve(JSON.parse(line) as Record<string, unknown>);

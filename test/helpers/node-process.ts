@@ -19,6 +19,11 @@ import { endOnExit, signalAndWait } from './process.js';
 
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
+/** `node`'s arguments to run a TypeScript script from wirehop's sources, directly (no tsx CLI process between). */
+export function sourceScriptArgs(script: string, ...args: string[]): string[] {
+  return ['--conditions=@wirehop/source', '--import', tsxLoader, script, ...args];
+}
+
 export interface StartNodeOptions {
   /** Path of the TypeScript (or JavaScript) entry script. */
   script: string;
@@ -73,7 +78,7 @@ interface Launched {
 /** Spawns the script and resolves once it has printed its ready line; rejects on exit or timeout. */
 function launch(options: StartNodeOptions, port: number): Promise<Launched> {
   const timeoutMs = options.readyTimeoutMs ?? 20_000;
-  const child = spawn(process.execPath, ['--conditions=@wirehop/source', '--import', tsxLoader, options.script], {
+  const child = spawn(process.execPath, sourceScriptArgs(options.script), {
     cwd: options.cwd,
     env: { ...process.env, ...options.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -149,7 +149,10 @@ export class EventStream<U extends UserBase> implements Subscriber, Session<U> {
   pushTail(code: FrameCode, tail: string): boolean {
     if (code !== FrameCode.event && code !== FrameCode.gap) return true; // presence is not part of the stream
     if (this.early) {
-      if (this.cut || this.earlyBytes > this.maxBurst) return !(this.cut = true);
+      if (this.cut || this.earlyBytes > this.maxBurst) {
+        this.cut = true;
+        return false;
+      }
       this.early.push([code, tail]);
       this.earlyBytes += tail.length;
       return true;

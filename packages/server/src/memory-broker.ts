@@ -37,9 +37,9 @@ export interface MemoryBrokerOptions {
   channelTtlMs?: number;
   /**
    * Most channels one sweep (about once a second) looks at; the next sweep goes on where it
-   * stopped. With more channels than this, a pass over them takes several sweeps, and an idle
-   * channel is forgotten (or its expired history dropped) up to that many seconds late; no sweep
-   * stalls the server for long, however many channels there are. Default 10 000.
+   * stopped, so no sweep stalls the server for long however many channels there are. With more
+   * channels than this, a pass takes channels ÷ sweepChannels sweeps, and an idle channel is
+   * forgotten (or its expired history dropped) up to one pass late. Default 10 000.
    */
   sweepChannels?: number;
   /** The clock. Default Date.now. */
