@@ -427,7 +427,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       next = undefined;
       if (!link.job) return failed(link, error);
       // A switch candidate: the session stays where it was, if it still is anywhere.
-      ad?.failed(link.name, Date.now());
+      if (error.code !== 'server_draining') ad?.failed(link.name, Date.now());
       reject(link, error);
       if (cur?.name !== 'sse') slots?.free();
       if (!cur || endsSession(error)) drop(error);
@@ -452,6 +452,11 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     if (state === 'closed') return;
     if (sess.sid && endsSession(error)) return gap(error);
     events.emit('error', error);
+    // A node shutting down: the balancer sends the retry elsewhere, and this transport is fine.
+    if (error.code === 'server_draining') {
+      roundStart = ti;
+      return retry();
+    }
     if (link.name === 'websocket') wsDown = true;
     ti = (ti + 1) % order.length;
     if (ti === roundStart) return retry();

@@ -32,14 +32,14 @@ describe('SendWindow', () => {
     expect(w.push('c', 6)).toBe(3);
   });
 
-  it('knows whether a peer position can be caught up', () => {
+  it('replays from any position it still holds the next frame of', () => {
     const w = new SendWindow<number>({ maxFrames: 100, maxBytes: 1000 });
-    for (let i = 0; i < 5; i++) w.push(i, 1);
+    for (let i = 1; i <= 5; i++) w.push(i * 10, 1);
     w.ack(2);
-    expect(w.canReplayFrom(1)).toBe(false); // frame 2 is gone
-    expect(w.canReplayFrom(2)).toBe(true);
-    expect(w.canReplayFrom(5)).toBe(true);
-    expect(w.canReplayFrom(6)).toBe(false); // ahead of what was sent
+    expect([...w.after(2)]).toEqual([[3, 30], [4, 40], [5, 50]]);
+    expect([...w.after(1)]).toEqual([[3, 30], [4, 40], [5, 50]]); // frame 2 is gone: a peer at 1 cannot be caught up
+    expect([...w.after(5)]).toEqual([]);
+    expect([w.acked, w.lastSeq]).toEqual([2, 5]);
   });
 
   it('stays correct across compaction of a long run', () => {

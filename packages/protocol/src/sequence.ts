@@ -93,11 +93,6 @@ export class SendWindow<T> {
     return this.#items[this.#head + seq - this.#first];
   }
 
-  /** True if every frame after `seq` is still held, so a peer that delivered up to `seq` can be caught up. */
-  canReplayFrom(seq: number): boolean {
-    return seq >= this.acked && seq <= this.lastSeq;
-  }
-
   /** Items with sequence numbers > `seq`, oldest first. */
   *after(seq: number): IterableIterator<[number, T]> {
     for (let s = Math.max(seq + 1, this.#first); s <= this.lastSeq; s++) yield [s, this.#items[this.#head + s - this.#first] as T];

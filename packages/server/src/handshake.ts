@@ -18,11 +18,18 @@ import type { ServerSession } from './session.js';
 import type { SessionRegistry } from './sessions.js';
 import type { AuthContext, UserBase } from './types.js';
 
+/** The refusal of a server that is closing: see {@link HandshakeCore.closing}. */
+export type Closing = 'server_closing' | 'server_draining';
+
 /** What the handshake needs of the server. */
 export interface HandshakeCore<U extends UserBase> {
   readonly options: ResolvedOptions<U>;
   readonly registry: SessionRegistry<ServerSession<U>>;
-  readonly closing: boolean;
+  /**
+   * Why everything new is refused while the server closes: `server_draining` while other servers
+   * can take its sessions over (nothing is lost, the client resumes there), else `server_closing`.
+   */
+  readonly closing: false | Closing;
   /** Registers a new session and tells 'session' listeners. */
   createSession(id: string, user: U): ServerSession<U>;
   /** Brings a session another server process holds here, before a resume looks it up (nodes.ts). */
@@ -81,7 +88,7 @@ export function refusalBody(r: Pick<Refusal, 'code' | 'message' | 'ack'>): { err
  * session (replay_unavailable): the client must learn about the gap.
  */
 export function resume<U extends UserBase>(core: HandshakeCore<U>, sid: string, token: string, ack: number): HandshakeResult<U> {
-  if (core.closing) return refuse('server_closing');
+  if (core.closing) return refuse(core.closing);
   const found = core.registry.lookup(sid, token);
   switch (found.kind) {
     case 'unknown':
@@ -141,7 +148,7 @@ export async function authenticateUser<U extends UserBase>(core: Pick<HandshakeC
 
 /** Runs a HELLO: resume (sid given) or a new session after authenticate(). */
 export async function handshake<U extends UserBase>(core: HandshakeCore<U>, hello: HelloFrame, ctx: Omit<AuthContext, 'auth'>): Promise<HandshakeResult<U>> {
-  if (core.closing) return refuse('server_closing');
+  if (core.closing) return refuse(core.closing);
   if (hello.v !== PROTOCOL_VERSION) return refuse('unsupported_version', `protocol version ${hello.v} is not supported (this server speaks ${PROTOCOL_VERSION})`);
   if (hello.sid !== undefined) return resumeHere(core, hello.sid, hello.token ?? '', hello.ack ?? 0);
   const id = core.registry.newId();
@@ -150,7 +157,7 @@ export async function handshake<U extends UserBase>(core: HandshakeCore<U>, hell
   const context = Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(ctx), auth: { value: hello.auth, enumerable: true, writable: true } }) as AuthContext;
   const auth = await authenticateUser(core, id, context);
   if (!auth.ok) return auth;
-  if (core.closing) return refuse('server_closing');
+  if (core.closing) return refuse(core.closing);
   return { ok: true, session: core.createSession(id, auth.user), resumed: false, ack: 0 };
 }
 

@@ -91,6 +91,13 @@ function sessionFromHeaders<U extends UserBase>(c: C, host: HttpHost<U>, route: 
   return found.session;
 }
 
+/**
+ * What a draining server still answers: a session's POSTs and its DELETE. They concern a session
+ * that lives here until another node takes it over (or that moved, and then they are forwarded);
+ * everything that would start or resume a session here is refused, so that it happens elsewhere.
+ */
+const goesOn = (c: C) => (c.req.method === 'POST' && c.req.path.endsWith(Paths.send)) || c.req.method === 'DELETE';
+
 /** The Hono app with wirehop's routes, relative to the base path. */
 export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
   const { limits } = host.options;
@@ -107,7 +114,7 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
       return failCode(c, 'forbidden_origin', `origin ${origin} is not allowed`);
     }
     c.set('cors', corsHeaders(host.options, origin));
-    if (host.closing && c.req.method !== 'OPTIONS') return failCode(c, 'server_closing');
+    if (host.closing && c.req.method !== 'OPTIONS' && !(host.closing === 'server_draining' && goesOn(c))) return failCode(c, host.closing);
     await next();
   };
   for (const path of paths) app.use(path, guard);

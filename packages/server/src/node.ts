@@ -71,7 +71,9 @@ export function upgradeListener<U extends UserBase>(
       if (exclusive) rejectUpgrade(socket, 'bad_request', `no WebSocket endpoint at ${pathname}`);
       return;
     }
-    if (host.closing) return rejectUpgrade(socket, 'server_closing', 'the server is shutting down');
+    // A draining server upgrades, and then closes with 4003: a refused upgrade is all a browser
+    // would learn (1006), and it would try the next transport instead of resuming elsewhere.
+    if (host.closing === 'server_closing') return rejectUpgrade(socket, 'server_closing', 'the server is shutting down');
     const origin = req.headers.origin;
     if (!host.originAllowed(origin, req.headers.host, () => requestOf(req)))
       return rejectUpgrade(socket, 'forbidden_origin', `origin ${origin} is not allowed`);
@@ -119,12 +121,13 @@ export async function listen(host: ListenHost, options: { port?: number; hostnam
     server,
     close() {
       closing ??= (async () => {
+        // No new connections from now on: a balancer sends them to the other nodes, which is where
+        // a draining wirehop's clients must resume. Those open stay until wirehop is done with them.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await host.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Idle keep-alive connections would otherwise hold close() open for keepAliveTimeout.
-          server.closeAllConnections();
-        });
+        // Idle keep-alive connections would otherwise hold close() open for keepAliveTimeout.
+        server.closeAllConnections();
+        await closed;
       })();
       return closing;
     },

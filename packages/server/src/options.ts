@@ -30,6 +30,7 @@ export interface ResolvedOptions<U extends UserBase = UserBase> {
   broker: Broker;
   history: HistoryLimits;
   maxEventStreams: number;
+  drainMs: number;
   onError: (error: unknown, where: { session?: Session<U>; phase: string }) => void;
 }
 
@@ -45,6 +46,8 @@ export const ServerDefaults = {
   maxEventStreams: 10_000,
   /** POST /send bodies of one session in flight at once (the server applies them in order). */
   postsInFlight: 4,
+  /** How long a server that closes waits for other nodes to take its sessions over (distributed broker only). */
+  drainMs: 10_000,
   /** How long a POST body that overtook an earlier one waits for it. */
   postWaitMs: 10_000,
 } as const;
@@ -55,7 +58,7 @@ const LIMIT_DEFAULTS = { ...Defaults, postsInFlight: ServerDefaults.postsInFligh
 const TOP_KEYS = new Set([
   'path', 'authenticate', 'origins', 'cors', 'heartbeatMs', 'heartbeatTimeoutMs', 'sessionTtlMs', 'helloTimeoutMs',
   'tombstoneTtlMs', 'maxTombstones', 'ackEvery', 'ackDelayMs', 'limits', 'onError', 'broker', 'history',
-  'maxEventStreams',
+  'maxEventStreams', 'drainMs',
 ]);
 const LIMIT_KEYS = [
   'maxMessageBytes', 'maxBatchBytes', 'maxBatchFrames', 'postsInFlight', 'postWaitMs', 'replayBufferFrames', 'replayBufferBytes',
@@ -185,6 +188,7 @@ export function resolveOptions<U extends UserBase>(options: ServerOptions<U> = {
     broker: resolveBroker(o.broker),
     history: resolveHistory('options.history', o.history, ServerDefaults.history),
     maxEventStreams: integer('maxEventStreams', o.maxEventStreams, ServerDefaults.maxEventStreams, 0),
+    drainMs: integer('drainMs', o.drainMs, ServerDefaults.drainMs, 0, MAX_TIMER_MS),
     onError: optionalFunction<ResolvedOptions<U>['onError']>('onError', o.onError) ?? defaultOnError,
   };
 }

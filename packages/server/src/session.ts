@@ -284,7 +284,8 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   /** Checks a client's resume point against what is held (protocol.md §3). */
   checkResume(ack: number): ResumeCheck {
     if (ack > this.out.lastSeq) return 'bad_ack';
-    if (!this.out.canReplayFrom(ack)) return 'replay_unavailable';
+    // Frames up to `acked` are freed: a client that has fewer cannot be caught up.
+    if (ack < this.out.acked) return 'replay_unavailable';
     return 'ok';
   }
 
@@ -459,6 +460,15 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
     this.lastWord(encodeFrame({ type: 'error', code: 'superseded', message: 'the session moved to another server' }), ErrorCodes.superseded.close, ErrorMeanings.superseded);
   }
 
+  /**
+   * The server drains (wirehop.ts): ERROR `code` tells the client to resume, which brings it to
+   * another node, and the downstream closes. The session stays open here meanwhile: what is
+   * queued for it, and what its POSTs bring, goes with it when that node takes it over.
+   */
+  letGo(code: ErrorCode, message: string): void {
+    this.lastWord(encodeFrame({ type: 'error', code, message }), ErrorCodes[code].close, message);
+  }
+
   /** A session that moved here from another node, as it was there. */
   static fromState<U extends UserBase>(state: SessionState, host: SessionHost<U>, now: number): ServerSession<U> {
     const session = new ServerSession<U>(state.id, state.token, state.user as U, host, now);
@@ -495,8 +505,9 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   /** Writes `frame` to the downstream, if one is attached, and closes it. */
   private lastWord(frame: string, close: number, reason: string): void {
     const d = this.downstream;
-    this.downstream = null;
-    if (!d?.open) return;
+    if (!d) return;
+    this.detach(d, Date.now());
+    if (!d.open) return;
     d.write(frame, this.written);
     d.close(close, reason);
   }

@@ -159,6 +159,14 @@ export interface ServerOptions<U extends UserBase = UserBase> {
   /** Channel history for every channel whose rule does not say otherwise. Default { size: 1000, ttlMs: 300_000 }. */
   history?: false | HistoryOptions;
   /**
+   * With a broker other processes share (@wirehop/redis): how long close() waits for the other
+   * nodes to take this one's sessions over. Each client is told `server_draining` and resumes
+   * through the load balancer, with no gap; what has not moved by then ends with
+   * `server_closing`. Default 10_000; 0 ends every session at once. Without such a broker,
+   * close() always ends them (no other node could take them).
+   */
+  drainMs?: number;
+  /**
    * Most EventSource channel streams (`GET {path}/events`) open at once. A reader over the limit
    * gets `event: unavailable` (`stream_limit`) and the end of its response, and comes back after
    * 5–7.5 s (protocol.md §5a). Default 10_000.
@@ -189,7 +197,10 @@ export interface ListeningServer {
   /** URL of wirehop's base path on this server, e.g. 'http://127.0.0.1:3000/wirehop': a client's `url`. */
   url: string;
   server: HttpServer;
-  /** Closes wirehop (BYE server_closing) and the HTTP server, including idle keep-alive connections. */
+  /**
+   * Stops accepting connections, closes wirehop (see {@link Wirehop.close}), then closes the HTTP
+   * server, including idle keep-alive connections.
+   */
   close(): Promise<void>;
 }
 
@@ -235,6 +246,10 @@ export interface Wirehop<U extends UserBase = UserBase> {
   readonly sessionCount: number;
   /** EventSource channel streams open (or being opened) on this server; they are not sessions. */
   readonly eventStreamCount: number;
-  /** BYE server_closing to every session, closes transports and timers. */
+  /**
+   * Closes the server: everything new is refused; with a distributed broker the sessions move to
+   * other nodes first (`drainMs`); those still here end with BYE server_closing; transports and
+   * timers close, then the broker.
+   */
   close(): Promise<void>;
 }

@@ -18,6 +18,7 @@ import { createWebSocketServer, joinPath, listen, upgradeListener, type ListenHo
 import { resolveHistory, resolveOptions, type ResolvedOptions } from './options.js';
 import { originAllowed } from './origin.js';
 import { ServerSession, type SessionHost, type SessionState } from './session.js';
+import type { Closing } from './handshake.js';
 import { SessionRegistry } from './sessions.js';
 import { AckScheduler, Sweeper, sessionDue, sweepInterval } from './timers.js';
 import type { WsConnection } from './transports/websocket.js';
@@ -25,6 +26,10 @@ import type { ChannelConfig, HistoryResult, ListeningServer, ServerOptions, Sess
 
 /** How long close() lets WebSocket closing handshakes finish before destroying the sockets. */
 const CLOSE_GRACE_MS = 1000;
+/** How often a drain lets sessions go, and looks whether every session has moved. */
+const DRAIN_POLL_MS = 25;
+/** How many sessions a drain lets go per second, at most (until a quarter of drainMs is over). */
+const LET_GO_PER_S = 1000;
 /** Default and largest `limit` of a history read. */
 const HISTORY_DEFAULT_LIMIT = 100;
 const HISTORY_MAX_LIMIT = 1000;
@@ -51,7 +56,7 @@ class WirehopServer<U extends UserBase>
   readonly path: string;
   readonly app: Hono;
   readonly registry: SessionRegistry<ServerSession<U>>;
-  closing = false;
+  closing: false | Closing = false;
 
   /** Sessions and EventSource streams (event-streams.ts) alike subscribe here. */
   readonly hub: Hub<Subscriber>;
@@ -65,7 +70,8 @@ class WirehopServer<U extends UserBase>
   private readonly acks: AckScheduler<ServerSession<U>>;
   private readonly sweeper: Sweeper;
   private readonly connections = new Set<WsConnection<U>>();
-  private readonly attached = new WeakSet<object>();
+  /** The servers wirehop's upgrades are wired to (attach(), listen()). */
+  private readonly attached = new Set<UpgradableServer>();
   private wss: WebSocketServer | undefined;
   private closed: Promise<void> | undefined;
   private connectionsGone: (() => void) | undefined;
@@ -91,7 +97,7 @@ class WirehopServer<U extends UserBase>
       options: this.options,
       hub: this.hub,
       get closing() {
-        return server.closing;
+        return server.closing !== false;
       },
       rule: (channel) => this.rules.match(channel),
       onError: (error, phase) => this.onError(error, phase),
@@ -278,7 +284,7 @@ class WirehopServer<U extends UserBase>
 
   connectionOpened(connection: WsConnection<U>): void {
     this.connections.add(connection);
-    if (this.closing) connection.terminate(ErrorCodes.server_closing.close, 'server_closing');
+    if (this.closing) connection.terminate(ErrorCodes[this.closing].close, this.closing);
   }
 
   connectionClosed(connection: WsConnection<U>): void {
@@ -287,6 +293,33 @@ class WirehopServer<U extends UserBase>
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  /**
+   * Lets every session go to the other nodes (docs/scaling.md, "Rolling restarts"): each client is
+   * told `server_draining` and resumes through the load balancer, and the node it reaches takes
+   * the session over from this one, as for any resume that lands elsewhere. Until then the session
+   * stays here, whole: frames for it are queued, POSTs answered, and they move with it. Resolves
+   * once none is left, or after `drainMs`.
+   */
+  private async drain(drainMs: number): Promise<void> {
+    const deadline = Date.now() + drainMs;
+    // Let go a few at each tick, not all at once: every client resuming at the same moment is a
+    // reconnect storm for the other nodes (and their accept queues). LET_GO_PER_S, and all within
+    // a quarter of drainMs. A connection with no session yet is refused when its HELLO comes.
+    const sessions = [...this.registry.values()];
+    const spreadMs = Math.min(drainMs / 4, (sessions.length * 1000) / LET_GO_PER_S);
+    const perTick = Math.ceil(sessions.length / Math.max(1, spreadMs / DRAIN_POLL_MS));
+    let next = 0;
+    // Polled: a session leaves by a handoff, an end or an expiry, and this is bounded anyway.
+    while (this.registry.size > 0 && Date.now() < deadline) {
+      for (const end = Math.min(sessions.length, next + perTick); next < end; next++) sessions[next]!.letGo('server_draining', ErrorMeanings.server_draining);
+      // A kept-alive connection to this node would bring the client's resume straight back here
+      // (an ended SSE stream's, a refusal's): close them as they fall idle, and the next request
+      // opens a new one, which the balancer sends elsewhere. HTTP/1 only; HTTP/2 has no such call.
+      for (const server of this.attached) (server as Partial<HttpServer>).closeIdleConnections?.();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_POLL_MS, deadline - Date.now())));
+    }
+  }
 
   private historyOf(channel: string): HistoryLimits {
     return this.historyFor(this.rules.match(channel));
@@ -360,12 +393,20 @@ class WirehopServer<U extends UserBase>
   }
 
   private async shutdown(): Promise<void> {
-    this.closing = true;
+    const { broker, drainMs } = this.options;
+    // Only a broker that other nodes share can take the sessions over: elsewhere they end here.
+    const draining = broker.distributed === true && drainMs > 0;
+    // Once set, stays: a request reaching this node after the drain may be for a session that
+    // moved, and must not be told that it ended.
+    this.closing = draining ? 'server_draining' : 'server_closing';
     this.sweeper.stop();
-    this.acks.stop();
-    for (const session of [...this.registry.values()]) session.end('server_closing', ErrorMeanings.server_closing);
     this.eventStreams.closeAll();
-    for (const connection of this.connections) connection.terminate(ErrorCodes.server_closing.close, 'server_closing');
+    if (draining) await this.drain(drainMs);
+    this.acks.stop();
+    // What did not move in time (its client did not come back) ends, with a tombstone in the
+    // broker: a late resume elsewhere learns how it ended and how far it got.
+    for (const session of [...this.registry.values()]) session.end('server_closing', ErrorMeanings.server_closing);
+    for (const connection of this.connections) connection.terminate(ErrorCodes[this.closing].close, this.closing);
     if (this.connections.size > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {

@@ -1,0 +1,224 @@
+/**
+ * A rolling restart (docs/scaling.md, "Rolling restarts"): a node that closes with a distributed
+ * broker lets its sessions go to the other nodes instead of ending them. Two wirehop servers in
+ * this process on one real Redis, behind the round-robin TCP balancer; wirehop clients on each
+ * transport keep publishing and sending while the node they are on closes.
+ */
+import { createClient, type WirehopClient } from '@wirehop/client';
+import { PROTOCOL_VERSION, encodeFrame } from '@wirehop/protocol';
+import { createRedisBroker } from '@wirehop/redis';
+import { createWirehop, type ListeningServer, type Wirehop } from '@wirehop/server';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startBalancer, type Balancer } from './helpers/balancer.js';
+import { rawHandshake, rawSend, rawWs } from './helpers/raw.js';
+import { startRedis, type RedisServer } from './helpers/redis.js';
+import { waitFor } from './helpers/wait.js';
+
+const EVENTS = 300;
+const NOTES = 150;
+
+let redis: RedisServer;
+const cleanup: Array<() => unknown> = [];
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c();
+  await redis?.stop();
+});
+
+interface Node {
+  wh: Wirehop;
+  listening: ListeningServer;
+  /** `note` messages as this node's handler got them: user → the `j` of each, in order. */
+  notes: Map<string, number[]>;
+  /** How sessions ended here. */
+  ended: string[];
+}
+
+async function startNode(nodeId: string, prefix: string, drainMs?: number): Promise<Node> {
+  const broker = createRedisBroker({ url: redis.url, prefix, nodeId, nodeTtlMs: 2_000 });
+  const notes = new Map<string, number[]>();
+  const ended: string[] = [];
+  const wh = createWirehop({ broker, drainMs, authenticate: ({ auth }) => ({ id: (auth as { user: string }).user }), onError: () => undefined })
+    .channel('room:*', { publish: true })
+    .onMessage('note', (data, session) => {
+      let list = notes.get(session.user.id);
+      if (!list) notes.set(session.user.id, (list = []));
+      list.push((data as { j: number }).j);
+    })
+    .on('close', (_session, reason) => void ended.push(reason.code));
+  const listening = await wh.listen({ port: 0, hostname: '127.0.0.1' });
+  cleanup.push(() => listening.close());
+  return { wh, listening, notes, ended };
+}
+
+type Kind = 'websocket' | 'sse' | 'adaptive';
+
+function client(lb: Balancer, kind: Kind): WirehopClient {
+  const c = createClient({
+    url: `${lb.url}/wirehop`,
+    transports: kind === 'adaptive' ? ['websocket', 'sse'] : [kind],
+    adaptive: kind === 'adaptive' ? {} : false,
+    auth: { user: kind },
+  });
+  cleanup.push(() => c.close());
+  return c;
+}
+
+/**
+ * Connects one client per transport to node a, then publishes EVENTS publications (through node
+ * b) and has each client send NOTES messages, while node a closes halfway. What each client and
+ * each node saw.
+ */
+async function rollingRestart(drainMs: number | undefined) {
+  const prefix = `wh-drain-${process.pid}-${drainMs ?? 'default'}:`;
+  const a = await startNode('a', prefix, drainMs);
+  // b only closes when the test is over: what it holds then has no other node to go to.
+  const b = await startNode('b', prefix, 0);
+  const lb = await startBalancer([a.listening.port]);
+  cleanup.push(() => lb.close());
+  const kinds: Kind[] = ['websocket', 'sse', 'adaptive'];
+  const seen = await Promise.all(
+    kinds.map(async (kind) => {
+      const c = client(lb, kind);
+      const got: number[] = [];
+      const gaps: string[] = [];
+      c.on('gap', (g) => gaps.push(g.code));
+      const room = c.channel('room:1');
+      room.on('n', (d) => got.push((d as { i: number }).i));
+      await room.subscribe();
+      return { kind, c, got, gaps, sid: c.sessionId };
+    }),
+  );
+  expect(a.wh.sessionCount).toBe(kinds.length);
+  // Both nodes in the balancer from now on: the one that closes stops accepting, and is skipped.
+  lb.setBackends([a.listening.port, b.listening.port]);
+
+  let closed: Promise<void> | undefined;
+  const notes = Promise.all(
+    seen.map(async ({ c }) => {
+      for (let j = 1; j <= NOTES; j++) {
+        void c.send('note', { j }).catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    }),
+  );
+  for (let i = 1; i <= EVENTS; i++) {
+    await b.wh.publish('room:1', 'n', { i });
+    if (i === EVENTS / 3) closed = a.listening.close();
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await notes;
+  await closed;
+  return { a, b, seen };
+}
+
+it('a node closing with a distributed broker hands every session to another node: no gap, every event and message once, in order', async () => {
+  const { a, b, seen } = await rollingRestart(undefined);
+  const all = Array.from({ length: EVENTS }, (_, k) => k + 1);
+  for (const { kind, c, got, gaps, sid } of seen) {
+    await waitFor(() => got.length >= EVENTS && (b.notes.get(kind)?.length ?? 0) + (a.notes.get(kind)?.length ?? 0) >= NOTES, { what: `${kind}: everything through` });
+    expect({ kind, gaps }).toEqual({ kind, gaps: [] });
+    expect(c.sessionId).toBe(sid);
+    expect(got).toEqual(all);
+    // The messages sent before the move were handled on a, the others on b: once each, in order.
+    expect([...(a.notes.get(kind) ?? []), ...(b.notes.get(kind) ?? [])]).toEqual(Array.from({ length: NOTES }, (_, k) => k + 1));
+    expect(c.stats.reconnects).toBeGreaterThanOrEqual(1);
+    expect(b.wh.session(sid!)).toBeDefined();
+  }
+  // Nothing ended on a: every session moved (a session that ends there emits 'close').
+  expect(a.ended).toEqual([]);
+  expect(a.wh.sessionCount).toBe(0);
+}, 60_000);
+
+it('with drainMs 0 the sessions end with server_closing instead, and the clients report a gap', async () => {
+  const { seen } = await rollingRestart(0);
+  for (const { kind, gaps } of seen) expect({ kind, gaps }).toEqual({ kind, gaps: ['server_closing'] });
+}, 60_000);
+
+it('a draining node refuses new sessions and resumes with server_draining, and still answers the POSTs of a session it holds', async () => {
+  const prefix = `wh-drain-raw-${process.pid}:`;
+  // Long enough for the checks below; neither client comes back, so a drains until then.
+  const a = await startNode('a', prefix, 3_000);
+  await startNode('b', prefix, 0);
+  // A session on each transport, on a.
+  const ws = await rawWs(a.listening.url);
+  ws.send({ type: 'hello', v: PROTOCOL_VERSION, auth: { user: 'ws' } });
+  await ws.next('welcome');
+  const sse = await rawHandshake(a.listening.url, [24, { v: PROTOCOL_VERSION, auth: { user: 'sse' } }]);
+  const { sid, token } = sse.json[1] as { sid: string; token: string };
+
+  const closing = a.wh.close();
+  // The live WebSocket is told to resume elsewhere, with its own close code (4003): not the end.
+  expect(await ws.next('error')).toMatchObject({ code: 'server_draining' });
+  expect((await ws.closed).code).toBe(4003);
+  expect(a.wh.sessionCount).toBe(2);
+
+  // Nothing new starts here...
+  const fresh = await rawHandshake(a.listening.url, [24, { v: PROTOCOL_VERSION, auth: { user: 'late' } }]);
+  expect(fresh.status).toBe(503);
+  expect(fresh.json.error.code).toBe('server_draining');
+  const upgrade = await rawWs(a.listening.url);
+  expect((await upgrade.closed).code).toBe(4003);
+  // ...but a session that is still here takes its messages: they move with it.
+  const sent = await rawSend(a.listening.url, sid, token, encodeFrame({ type: 'send', seq: 1, event: 'note', data: { j: 1 } }) + '\n');
+  expect(sent.status).toBe(200);
+  expect(a.notes.get('sse')).toEqual([1]);
+
+  await closing;
+  // Neither client came back within drainMs: both sessions then ended, as without a drain.
+  expect(a.ended.sort()).toEqual(['server_closing', 'server_closing']);
+}, 30_000);
+
+it('a client that reaches a draining node retries the same transport there-after: WebSocket is not given up for it', async () => {
+  const prefix = `wh-drain-retry-${process.pid}:`;
+  const a = await startNode('a', prefix, 20_000);
+  const b = await startNode('b', prefix, 0);
+  const lb = await startBalancer([a.listening.port]);
+  cleanup.push(() => lb.close());
+  const streams: string[] = [];
+  a.listening.server.on('request', (req: { url?: string }) => req.url?.includes('/sse') && streams.push(req.url));
+  const c = client(lb, 'adaptive');
+  const refusals: string[] = [];
+  c.on('error', (e) => void (e.code === 'server_draining' && refusals.push(e.code)));
+  await c.connect();
+  const sid = c.sessionId;
+  expect(c.transport).toBe('websocket');
+
+  // Closed as a server mounted in an application would be: its listener stays open, and the
+  // balancer keeps sending the client back to it until it is taken out.
+  const closing = a.wh.close();
+  await waitFor(() => refusals.length >= 3, { what: 'the client refused by the draining node, again and again' });
+  lb.setBackends([b.listening.port]);
+  await waitFor(() => b.wh.session(sid!) && c.state === 'connected', { what: 'the session on b' });
+  await closing;
+  expect(c.sessionId).toBe(sid);
+  expect(c.transport).toBe('websocket');
+  // Every retry was a WebSocket: none fell back to an SSE stream because of the refusals.
+  expect(streams).toEqual([]);
+  expect(a.ended).toEqual([]);
+}, 60_000);
+
+it('lets its sessions go a slice at a time, not all at once: their resumes do not all land on the other nodes together', async () => {
+  const prefix = `wh-drain-spread-${process.pid}:`;
+  const a = await startNode('a', prefix, 2_000);
+  await startNode('b', prefix, 0);
+  const sockets = await Promise.all(
+    Array.from({ length: 100 }, async (_, k) => {
+      const ws = await rawWs(a.listening.url);
+      ws.send({ type: 'hello', v: PROTOCOL_VERSION, auth: { user: `u${k}` } });
+      return { ws, sid: (await ws.next('welcome')).sid };
+    }),
+  );
+  const attached = () => sockets.filter(({ sid }) => a.wh.session(sid)?.transport === 'websocket').length;
+  expect(attached()).toBe(100);
+  const closing = a.wh.close();
+  // close() lets the first slice go before it returns: 1,000 a second over 100 ms, 25 per 25 ms tick.
+  expect(attached()).toBe(75);
+  for (const { ws } of sockets) expect(await ws.next('error')).toMatchObject({ code: 'server_draining' });
+  expect(attached()).toBe(0);
+  expect(a.wh.sessionCount).toBe(100); // none came back to be taken over: they wait here for drainMs
+  await closing;
+  expect(a.ended.length).toBe(100);
+}, 30_000);
