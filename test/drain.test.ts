@@ -7,7 +7,11 @@
 import { createClient, type WirehopClient } from '@wirehop/client';
 import { PROTOCOL_VERSION, encodeFrame } from '@wirehop/protocol';
 import { createRedisBroker } from '@wirehop/redis';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { createWirehop, type ListeningServer, type Wirehop } from '@wirehop/server';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startBalancer, type Balancer } from './helpers/balancer.js';
 import { rawHandshake, rawSend, rawWs } from './helpers/raw.js';
@@ -29,14 +33,31 @@ afterAll(async () => {
 
 interface Node {
   wh: Wirehop;
-  listening: ListeningServer;
+  /** listen()'s server, or the application's own that wirehop is mounted on (`mounted`). */
+  listening: Pick<ListeningServer, 'port' | 'url' | 'server' | 'close'>;
   /** `note` messages as this node's handler got them: user → the `j` of each, in order. */
   notes: Map<string, number[]>;
   /** How sessions ended here. */
   ended: string[];
 }
 
-async function startNode(nodeId: string, prefix: string, drainMs?: number): Promise<Node> {
+/** An application's own Hono app and Node server with wirehop mounted on it: wirehop does not own its listening. */
+async function mounted(wh: Wirehop): Promise<Node['listening']> {
+  const app = new Hono();
+  wh.mount(app);
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+  wh.attach(server);
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  const close = async () => {
+    await wh.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  };
+  return { port, url: `http://127.0.0.1:${port}${wh.path}`, server, close };
+}
+
+async function startNode(nodeId: string, prefix: string, drainMs?: number, mount = false): Promise<Node> {
   const broker = createRedisBroker({ url: redis.url, prefix, nodeId, nodeTtlMs: 2_000 });
   const notes = new Map<string, number[]>();
   const ended: string[] = [];
@@ -48,7 +69,7 @@ async function startNode(nodeId: string, prefix: string, drainMs?: number): Prom
       list.push((data as { j: number }).j);
     })
     .on('close', (_session, reason) => void ended.push(reason.code));
-  const listening = await wh.listen({ port: 0, hostname: '127.0.0.1' });
+  const listening = mount ? await mounted(wh) : await wh.listen({ port: 0, hostname: '127.0.0.1' });
   cleanup.push(() => listening.close());
   return { wh, listening, notes, ended };
 }
@@ -139,8 +160,9 @@ it('with drainMs 0 the sessions end with server_closing instead, and the clients
 
 it('a draining node refuses new sessions and resumes with server_draining, and still answers the POSTs of a session it holds', async () => {
   const prefix = `wh-drain-raw-${process.pid}:`;
-  // Long enough for the checks below; neither client comes back, so a drains until then.
-  const a = await startNode('a', prefix, 3_000);
+  // Long enough for the checks below; neither client comes back, so a drains until then. Mounted:
+  // its listening is the application's, so requests still reach it while it drains.
+  const a = await startNode('a', prefix, 3_000, true);
   await startNode('b', prefix, 0);
   // A session on each transport, on a.
   const ws = await rawWs(a.listening.url);
@@ -173,7 +195,7 @@ it('a draining node refuses new sessions and resumes with server_draining, and s
 
 it('a client that reaches a draining node retries the same transport there-after: WebSocket is not given up for it', async () => {
   const prefix = `wh-drain-retry-${process.pid}:`;
-  const a = await startNode('a', prefix, 20_000);
+  const a = await startNode('a', prefix, 20_000, true);
   const b = await startNode('b', prefix, 0);
   const lb = await startBalancer([a.listening.port]);
   cleanup.push(() => lb.close());
@@ -186,7 +208,7 @@ it('a client that reaches a draining node retries the same transport there-after
   const sid = c.sessionId;
   expect(c.transport).toBe('websocket');
 
-  // Closed as a server mounted in an application would be: its listener stays open, and the
+  // Mounted on the application's own server, which wirehop does not stop from listening: the
   // balancer keeps sending the client back to it until it is taken out.
   const closing = a.wh.close();
   await waitFor(() => refusals.length >= 3, { what: 'the client refused by the draining node, again and again' });
@@ -200,7 +222,7 @@ it('a client that reaches a draining node retries the same transport there-after
   expect(a.ended).toEqual([]);
 }, 60_000);
 
-it('lets its sessions go a slice at a time, not all at once: their resumes do not all land on the other nodes together', async () => {
+it('stops listening, and lets its sessions go a slice at a time, not all at once: their resumes do not all land on the other nodes together', async () => {
   const prefix = `wh-drain-spread-${process.pid}:`;
   const a = await startNode('a', prefix, 2_000);
   await startNode('b', prefix, 0);
@@ -213,9 +235,11 @@ it('lets its sessions go a slice at a time, not all at once: their resumes do no
   );
   const attached = () => sockets.filter(({ sid }) => a.wh.session(sid)?.transport === 'websocket').length;
   expect(attached()).toBe(100);
-  const closing = a.wh.close();
+  const closing = a.listening.close();
   // close() lets the first slice go before it returns: 1,000 a second over 100 ms, 25 per 25 ms tick.
   expect(attached()).toBe(75);
+  // The server listen() made takes no new connection: a balancer sends the resumes elsewhere.
+  await expect(fetch(`${a.listening.url}/ping`)).rejects.toThrow();
   for (const { ws } of sockets) expect(await ws.next('error')).toMatchObject({ code: 'server_draining' });
   expect(attached()).toBe(0);
   expect(a.wh.sessionCount).toBe(100); // none came back to be taken over: they wait here for drainMs

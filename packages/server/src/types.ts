@@ -199,7 +199,7 @@ export interface ListeningServer {
   server: HttpServer;
   /**
    * Stops accepting connections, closes wirehop (see {@link Wirehop.close}), then closes the HTTP
-   * server, including idle keep-alive connections.
+   * server, including idle keep-alive connections. The way to stop a node of several.
    */
   close(): Promise<void>;
 }
@@ -247,9 +247,10 @@ export interface Wirehop<U extends UserBase = UserBase> {
   /** EventSource channel streams open (or being opened) on this server; they are not sessions. */
   readonly eventStreamCount: number;
   /**
-   * Closes the server: everything new is refused; with a distributed broker the sessions move to
+   * Closes wirehop: everything new is refused; with a distributed broker the sessions move to
    * other nodes first (`drainMs`); those still here end with BYE server_closing; transports and
-   * timers close, then the broker.
+   * timers close, then the broker. The HTTP server stays: {@link ListeningServer.close} closes
+   * both, and stops accepting connections first, so that a balancer sends the resumes elsewhere.
    */
   close(): Promise<void>;
 }
