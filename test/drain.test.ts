@@ -12,24 +12,16 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createWirehop, type ListeningServer, type Wirehop } from '@wirehop/server';
 import { Hono } from 'hono';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { startBalancer, type Balancer } from './helpers/balancer.js';
 import { rawHandshake, rawSend, rawWs } from './helpers/raw.js';
-import { startRedis, type RedisServer } from './helpers/redis.js';
+import { redisPerFile } from './helpers/redis-per-file.js';
 import { waitFor } from './helpers/wait.js';
 
 const EVENTS = 300;
 const NOTES = 150;
 
-let redis: RedisServer;
-const cleanup: Array<() => unknown> = [];
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  for (const c of cleanup.reverse()) await c();
-  await redis?.stop();
-});
+const redis = redisPerFile();
 
 interface Node {
   wh: Wirehop;
@@ -70,7 +62,7 @@ async function startNode(nodeId: string, prefix: string, drainMs?: number, mount
     })
     .on('close', (_session, reason) => void ended.push(reason.code));
   const listening = mount ? await mounted(wh) : await wh.listen({ port: 0, hostname: '127.0.0.1' });
-  cleanup.push(() => listening.close());
+  redis.later(() => listening.close());
   return { wh, listening, notes, ended };
 }
 
@@ -83,7 +75,7 @@ function client(lb: Balancer, kind: Kind): WirehopClient {
     adaptive: kind === 'adaptive' ? {} : false,
     auth: { user: kind },
   });
-  cleanup.push(() => c.close());
+  redis.later(() => c.close());
   return c;
 }
 
@@ -98,7 +90,7 @@ async function rollingRestart(drainMs: number | undefined) {
   // b only closes when the test is over: what it holds then has no other node to go to.
   const b = await startNode('b', prefix, 0);
   const lb = await startBalancer([a.listening.port]);
-  cleanup.push(() => lb.close());
+  redis.later(() => lb.close());
   const kinds: Kind[] = ['websocket', 'sse', 'adaptive'];
   const seen = await Promise.all(
     kinds.map(async (kind) => {
@@ -198,7 +190,7 @@ it('a client that reaches a draining node retries the same transport there-after
   const a = await startNode('a', prefix, 20_000, true);
   const b = await startNode('b', prefix, 0);
   const lb = await startBalancer([a.listening.port]);
-  cleanup.push(() => lb.close());
+  redis.later(() => lb.close());
   const streams: string[] = [];
   a.listening.server.on('request', (req: { url?: string }) => req.url?.includes('/sse') && streams.push(req.url));
   const c = client(lb, 'adaptive');

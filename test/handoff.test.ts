@@ -6,22 +6,14 @@
 import { PROTOCOL_VERSION, type ServerFrame } from '@wirehop/protocol';
 import { createRedisBroker, type RedisBroker } from '@wirehop/redis';
 import { createWirehop, type ListeningServer, type Wirehop } from '@wirehop/server';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { rawWs, type RawWs } from './helpers/raw.js';
-import { startRedis, type RedisServer } from './helpers/redis.js';
+import { redisPerFile } from './helpers/redis-per-file.js';
 import { waitFor } from './helpers/wait.js';
 
 const CHANNELS = Array.from({ length: 20 }, (_, i) => `room:${i}`);
 
-let redis: RedisServer;
-const cleanup: Array<() => unknown> = [];
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  for (const c of cleanup.reverse()) await c();
-  await redis?.stop();
-});
+const redis = redisPerFile();
 
 interface Node {
   wh: Wirehop;
@@ -33,7 +25,7 @@ async function startNode(nodeId: string, prefix: string): Promise<Node> {
   const broker = createRedisBroker({ url: redis.url, prefix, nodeId, nodeTtlMs: 2_000 });
   const wh = createWirehop({ broker, authenticate: () => ({ id: 'ada' }), onError: () => undefined }).channel('room:*', { presence: true });
   const listening: ListeningServer = await wh.listen({ port: 0, hostname: '127.0.0.1' });
-  cleanup.push(() => listening.close());
+  redis.later(() => listening.close());
   return { wh, broker, url: listening.url };
 }
 
