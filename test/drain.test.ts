@@ -8,15 +8,18 @@ import { createClient, type WirehopClient } from '@wirehop/client';
 import { PROTOCOL_VERSION, encodeFrame } from '@wirehop/protocol';
 import { createRedisBroker } from '@wirehop/redis';
 import type { Server } from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createWirehop, type ListeningServer, type Wirehop } from '@wirehop/server';
 import { Hono } from 'hono';
 import { expect, it } from 'vitest';
 import { startBalancer, type Balancer } from './helpers/balancer.js';
+import { startH2Server } from './helpers/h2-server.js';
 import { rawHandshake, rawSend, rawWs } from './helpers/raw.js';
 import { redisPerFile } from './helpers/redis-per-file.js';
-import { waitFor } from './helpers/wait.js';
+import { selfSignedCertificate } from './helpers/tls.js';
+import { nextEvent, waitFor } from './helpers/wait.js';
 
 const EVENTS = 300;
 const NOTES = 150;
@@ -173,6 +176,8 @@ it('a draining node refuses new sessions and resumes with server_draining, and s
   const fresh = await rawHandshake(a.listening.url, [24, { v: PROTOCOL_VERSION, auth: { user: 'late' } }]);
   expect(fresh.status).toBe(503);
   expect(fresh.json.error.code).toBe('server_draining');
+  // Not on this connection again: the next request opens a new one, which a balancer sends elsewhere.
+  expect(fresh.headers.get('connection')).toBe('close');
   const upgrade = await rawWs(a.listening.url);
   expect((await upgrade.closed).code).toBe(4003);
   // ...but a session that is still here takes its messages: they move with it.
@@ -237,4 +242,40 @@ it('stops listening, and lets its sessions go a slice at a time, not all at once
   expect(a.wh.sessionCount).toBe(100); // none came back to be taken over: they wait here for drainMs
   await closing;
   expect(a.ended.length).toBe(100);
+}, 30_000);
+
+it('over HTTP/2, a draining node refuses on the one connection a client keeps, and ends that connection (GOAWAY)', async () => {
+  const certificate = await selfSignedCertificate();
+  redis.later(() => certificate.remove());
+  const broker = createRedisBroker({ url: redis.url, prefix: `wh-drain-h2-${process.pid}:`, nodeId: 'h2' });
+  const server = await startH2Server(certificate, undefined, { broker, drainMs: 2_000 });
+  redis.later(() => server.close());
+  const client = http2.connect(server.origin, { ca: certificate.cert });
+  redis.later(() => client.close());
+  const request = (method: string, path: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const stream = client.request({ ':method': method, ':path': `/wirehop${path}` });
+      let body = '';
+      let status = 0;
+      stream.on('response', (headers) => void (status = Number(headers[':status'])));
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => (body += chunk));
+      stream.on('end', () => resolve({ status, body }));
+      stream.on('error', reject);
+      stream.end(method === 'POST' ? JSON.stringify([24, { v: PROTOCOL_VERSION }]) : undefined);
+    });
+  expect((await request('POST', '/session')).status).toBe(200);
+  const goaway = nextEvent<[number]>(
+    (listener) => {
+      client.once('goaway', listener);
+      return () => client.off('goaway', listener);
+    },
+    { timeoutMs: 5_000, what: 'GOAWAY' },
+  );
+  const closing = server.wh.close();
+  const refused = await request('POST', '/session');
+  expect(refused.status).toBe(503);
+  expect(JSON.parse(refused.body).error.code).toBe('server_draining');
+  await goaway;
+  await closing;
 }, 30_000);

@@ -9,7 +9,7 @@ import http2 from 'node:http2';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { createWirehop, type Wirehop } from '@wirehop/server';
+import { createWirehop, type ServerOptions, type Wirehop } from '@wirehop/server';
 import type { TestCertificate } from './tls.js';
 
 export interface Seen {
@@ -26,9 +26,12 @@ export interface H2Server {
   close(): Promise<void>;
 }
 
-/** Starts the server; `routes` may add the application's own routes before wirehop's are mounted. */
-export async function startH2Server(certificate: TestCertificate, routes?: (app: Hono, wh: Wirehop) => void): Promise<H2Server> {
-  const wh = createWirehop({ onError: () => {} });
+/**
+ * Starts the server; `routes` may add the application's own routes before wirehop's are mounted,
+ * and `options` go to createWirehop.
+ */
+export async function startH2Server(certificate: TestCertificate, routes?: (app: Hono, wh: Wirehop) => void, options?: ServerOptions): Promise<H2Server> {
+  const wh = createWirehop({ onError: () => {}, ...options });
   const app = new Hono();
   routes?.(app, wh);
   wh.mount(app);

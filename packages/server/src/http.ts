@@ -98,6 +98,17 @@ function sessionFromHeaders<U extends UserBase>(c: C, host: HttpHost<U>, route: 
  */
 const goesOn = (c: C) => (c.req.method === 'POST' && c.req.path.endsWith(Paths.send)) || c.req.method === 'DELETE';
 
+/**
+ * A draining server's refusal leaves the connection: the client's next request opens a new one,
+ * which a balancer can send to another node. Otherwise a kept-alive connection, or the one HTTP/2
+ * connection a browser keeps per origin, brings every retry back here until the drain is over.
+ */
+function elsewhere(c: C, refused: Response): void {
+  const incoming = c.env?.incoming;
+  if (incoming && incoming.httpVersionMajor >= 2) (incoming as Http2ServerRequest).stream?.session?.close(); // GOAWAY: no new streams
+  else refused.headers.set('connection', 'close');
+}
+
 /** The Hono app with wirehop's routes, relative to the base path. */
 export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
   const { limits } = host.options;
@@ -114,7 +125,11 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
       return failCode(c, 'forbidden_origin', `origin ${origin} is not allowed`);
     }
     c.set('cors', corsHeaders(host.options, origin));
-    if (host.closing && c.req.method !== 'OPTIONS' && !(host.closing === 'server_draining' && goesOn(c))) return failCode(c, host.closing);
+    if (host.closing && c.req.method !== 'OPTIONS' && !(host.closing === 'server_draining' && goesOn(c))) {
+      const refused = failCode(c, host.closing);
+      if (host.closing === 'server_draining') elsewhere(c, refused);
+      return refused;
+    }
     await next();
   };
   for (const path of paths) app.use(path, guard);
