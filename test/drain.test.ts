@@ -16,6 +16,7 @@ import { Hono } from 'hono';
 import { expect, it } from 'vitest';
 import { startBalancer, type Balancer } from './helpers/balancer.js';
 import { startH2Server } from './helpers/h2-server.js';
+import { startNginx } from './helpers/nginx.js';
 import { rawHandshake, rawSend, rawWs } from './helpers/raw.js';
 import { redisPerFile } from './helpers/redis-per-file.js';
 import { selfSignedCertificate } from './helpers/tls.js';
@@ -71,45 +72,57 @@ async function startNode(nodeId: string, prefix: string, drainMs?: number, mount
 
 type Kind = 'websocket' | 'sse' | 'adaptive';
 
-function client(lb: Balancer, kind: Kind): WirehopClient {
+function client(url: string, kind: Kind, user: string = kind): WirehopClient {
   const c = createClient({
-    url: `${lb.url}/wirehop`,
+    url,
     transports: kind === 'adaptive' ? ['websocket', 'sse'] : [kind],
     adaptive: kind === 'adaptive' ? {} : false,
-    auth: { user: kind },
+    auth: { user },
   });
   redis.later(() => c.close());
   return c;
 }
 
+/** What the clients connect through: `url`, and from `both()` on, both nodes behind it. */
+interface Front {
+  url: string;
+  both(): void;
+}
+
+/** The TCP balancer, with only node a until `both()`: every client starts on a. */
+async function balanced(a: Node, b: Node): Promise<Front> {
+  const lb: Balancer = await startBalancer([a.listening.port]);
+  redis.later(() => lb.close());
+  return { url: `${lb.url}/wirehop`, both: () => lb.setBackends([a.listening.port, b.listening.port]) };
+}
+
 /**
- * Connects one client per transport to node a, then publishes EVENTS publications (through node
- * b) and has each client send NOTES messages, while node a closes halfway. What each client and
- * each node saw.
+ * Connects `perKind` clients per transport through `front`, then publishes EVENTS publications
+ * (through node b) and has each client send NOTES messages, while node a closes halfway. What each
+ * client and each node saw, and which sessions were on a when it closed.
  */
-async function rollingRestart(drainMs: number | undefined) {
-  const prefix = `wh-drain-${process.pid}-${drainMs ?? 'default'}:`;
+async function rollingRestart(drainMs: number | undefined, front: (a: Node, b: Node) => Promise<Front> = balanced, perKind = 1) {
+  const prefix = `wh-drain-${process.pid}-${drainMs ?? 'default'}-${perKind}:`;
   const a = await startNode('a', prefix, drainMs);
   // b only closes when the test is over: what it holds then has no other node to go to.
   const b = await startNode('b', prefix, 0);
-  const lb = await startBalancer([a.listening.port]);
-  redis.later(() => lb.close());
-  const kinds: Kind[] = ['websocket', 'sse', 'adaptive'];
+  const { url, both } = await front(a, b);
+  const kinds = (['websocket', 'sse', 'adaptive'] as const).flatMap((kind) => Array.from({ length: perKind }, (_, n) => [kind, `${kind}-${n}`] as const));
   const seen = await Promise.all(
-    kinds.map(async (kind) => {
-      const c = client(lb, kind);
+    kinds.map(async ([kind, user]) => {
+      const c = client(url, kind, user);
       const got: number[] = [];
       const gaps: string[] = [];
       c.on('gap', (g) => gaps.push(g.code));
       const room = c.channel('room:1');
       room.on('n', (d) => got.push((d as { i: number }).i));
       await room.subscribe();
-      return { kind, c, got, gaps, sid: c.sessionId };
+      return { kind, user, c, got, gaps, sid: c.sessionId };
     }),
   );
-  expect(a.wh.sessionCount).toBe(kinds.length);
-  // Both nodes in the balancer from now on: the one that closes stops accepting, and is skipped.
-  lb.setBackends([a.listening.port, b.listening.port]);
+  const onA = new Set(seen.filter(({ sid }) => a.wh.session(sid!)).map(({ sid }) => sid));
+  // Both nodes behind the front from now on: the one that closes stops accepting, and is skipped.
+  both();
 
   let closed: Promise<void> | undefined;
   const notes = Promise.all(
@@ -127,25 +140,44 @@ async function rollingRestart(drainMs: number | undefined) {
   }
   await notes;
   await closed;
-  return { a, b, seen };
+  return { a, b, seen, onA };
 }
 
-it('a node closing with a distributed broker hands every session to another node: no gap, every event and message once, in order', async () => {
-  const { a, b, seen } = await rollingRestart(undefined);
+/** Every client got every event and had every message handled, once and in order, in one session. */
+async function expectNothingLost({ a, b, seen, onA }: Awaited<ReturnType<typeof rollingRestart>>) {
   const all = Array.from({ length: EVENTS }, (_, k) => k + 1);
-  for (const { kind, c, got, gaps, sid } of seen) {
-    await waitFor(() => got.length >= EVENTS && (b.notes.get(kind)?.length ?? 0) + (a.notes.get(kind)?.length ?? 0) >= NOTES, { what: `${kind}: everything through` });
-    expect({ kind, gaps }).toEqual({ kind, gaps: [] });
+  const notes = (user: string) => [...(a.notes.get(user) ?? []), ...(b.notes.get(user) ?? [])];
+  for (const { user, c, got, gaps, sid } of seen) {
+    await waitFor(() => got.length >= EVENTS && notes(user).length >= NOTES, { what: `${user}: everything through` });
+    expect({ user, gaps }).toEqual({ user, gaps: [] });
     expect(c.sessionId).toBe(sid);
     expect(got).toEqual(all);
-    // The messages sent before the move were handled on a, the others on b: once each, in order.
-    expect([...(a.notes.get(kind) ?? []), ...(b.notes.get(kind) ?? [])]).toEqual(Array.from({ length: NOTES }, (_, k) => k + 1));
-    expect(c.stats.reconnects).toBeGreaterThanOrEqual(1);
+    // The messages sent before a move were handled on a, the others on b: once each, in order.
+    expect(notes(user)).toEqual(Array.from({ length: NOTES }, (_, k) => k + 1));
     expect(b.wh.session(sid!)).toBeDefined();
+    if (onA.has(sid)) expect(c.stats.reconnects).toBeGreaterThanOrEqual(1);
   }
   // Nothing ended on a: every session moved (a session that ends there emits 'close').
   expect(a.ended).toEqual([]);
   expect(a.wh.sessionCount).toBe(0);
+}
+
+it('a node closing with a distributed broker hands every session to another node: no gap, every event and message once, in order', async () => {
+  const run = await rollingRestart(undefined);
+  expect(run.onA.size).toBe(3);
+  await expectNothingLost(run);
+}, 60_000);
+
+it('behind a real nginx balancing both nodes, a node closes and its sessions move with no gap', async () => {
+  const run = await rollingRestart(undefined, async (a, b) => {
+    const nginx = await startNginx({ mode: 'websocket', upstreamPort: [a.listening.port, b.listening.port] });
+    redis.later(() => nginx.close());
+    return { url: nginx.url, both: () => undefined };
+  }, 2);
+  // Round robin put sessions on both nodes; those on a moved, those on b never noticed.
+  expect(run.onA.size).toBeGreaterThan(0);
+  expect(run.onA.size).toBeLessThan(run.seen.length);
+  await expectNothingLost(run);
 }, 60_000);
 
 it('with drainMs 0 the sessions end with server_closing instead, and the clients report a gap', async () => {
@@ -198,7 +230,7 @@ it('a client that reaches a draining node retries the same transport there-after
   redis.later(() => lb.close());
   const streams: string[] = [];
   a.listening.server.on('request', (req: { url?: string }) => req.url?.includes('/sse') && streams.push(req.url));
-  const c = client(lb, 'adaptive');
+  const c = client(`${lb.url}/wirehop`, 'adaptive');
   const refusals: string[] = [];
   c.on('error', (e) => void (e.code === 'server_draining' && refusals.push(e.code)));
   await c.connect();

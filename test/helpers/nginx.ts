@@ -115,8 +115,11 @@ ${site}}
 
 export interface StartNginxOptions {
   mode: NginxMode;
-  /** Port of the wirehop server on 127.0.0.1. */
-  upstreamPort: number;
+  /**
+   * Port of the wirehop server on 127.0.0.1, or the ports of several (nodes on one broker): then an
+   * `upstream` block balances them round robin, and a node that refuses the connection is skipped.
+   */
+  upstreamPort: number | number[];
   /** wirehop's path. Default `'/wirehop'`. */
   path?: string;
   /** proxy_read_timeout. Default `'60s'` (nginx's own default). */
@@ -178,9 +181,11 @@ export async function startNginx(options: StartNginxOptions): Promise<Nginx> {
     // Workers (root's run as root, see nginxConf) create their temp dirs below this one.
     await chmod(dir, 0o755);
     const port = await freePort();
-    const site = nginxSite(options.mode, {
+    const ports = [options.upstreamPort].flat();
+    const balanced = ports.length > 1 ? `upstream wirehop_nodes {\n${ports.map((p) => `    server 127.0.0.1:${p};\n`).join('')}}\n\n` : '';
+    const site = balanced + nginxSite(options.mode, {
       listen: `127.0.0.1:${port}`,
-      upstream: `http://127.0.0.1:${options.upstreamPort}`,
+      upstream: balanced ? 'http://wirehop_nodes' : `http://127.0.0.1:${ports[0]}`,
       location: `${path}/`,
       readTimeout: options.readTimeout ?? '60s',
       extra: options.extra,
