@@ -298,9 +298,10 @@ export function brokerConformance(
       expect(await broker.members(channel)).toEqual([]);
     });
 
-    it('knows no owner for a session nobody claimed', async () => {
+    it('knows no owner for a session nobody claimed, and sends no request there', async () => {
       const { broker } = await one();
       expect(await broker.sessionOwner('never-claimed')).toBeUndefined();
+      expect(await broker.requestOwner('never-claimed', 'hello?', 5_000)).toBeUndefined();
     });
 
     it('rejects publish with broker_unavailable once closed', async () => {
@@ -413,6 +414,25 @@ export function brokerConformance(
       const expired = (sid: string) => async () => ((await b.broker.endedSession(sid)) === undefined ? true : undefined);
       await eventually(expired('brief'), 'a 1 ms record to expire');
       await eventually(expired('gone'), 'a 1,500 ms record to expire');
+    });
+
+    it("sends a request to the node holding a session, found in the same step: none when it is this node's, released, or its node is gone", async () => {
+      const [a, b, c] = (await nodes(3)) as [Node, Node, Node];
+      await a.broker.claimSession('held-by-a');
+      expect(await b.broker.requestOwner('held-by-a', { ask: 'move' }, 5_000)).toEqual({ owner: a.broker.nodeId, answer: { echo: { ask: 'move' } } });
+      expect(a.host.requests).toEqual([{ message: { ask: 'move' }, from: b.broker.nodeId }]);
+      expect(await a.broker.requestOwner('held-by-a', 'to myself?', 5_000)).toBeUndefined();
+      expect(await b.broker.requestOwner('never-claimed', 'anyone?', 5_000)).toBeUndefined();
+      a.host.answer = async () => {
+        throw new WirehopError('unauthorized', 'wrong token');
+      };
+      expect(await rejection(c.broker.requestOwner('held-by-a', 'x', 5_000))).toMatchObject({ code: 'unauthorized', message: 'wrong token' });
+      await a.broker.releaseSession('held-by-a');
+      expect(await b.broker.requestOwner('held-by-a', 'still there?', 5_000)).toBeUndefined();
+      await a.broker.claimSession('held-by-a');
+      await a.broker.close();
+      expect(await b.broker.requestOwner('held-by-a', 'after close?', 5_000)).toBeUndefined();
+      expect(a.host.requests).toHaveLength(2); // 'move' and 'x': nothing reached it otherwise
     });
 
     it('sends a request to another node and resolves with its answer or its error', async () => {

@@ -13,9 +13,14 @@ interface PendingRequest {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** To whom a request went, and PUBLISH's receiver count (-1: that node is not alive). */
+export type Sent = [nodeId: string, receivers: number];
+
 export interface InboxTransport {
   /** Publishes to `nodeId`'s inbox if that node lives: -1 when it does not, else PUBLISH's receiver count. */
   send(nodeId: string, message: string): Promise<number>;
+  /** Publishes to the inbox of the live node holding session `sid`, if it is another: undefined when none is. */
+  sendToOwner(sid: string, message: string): Promise<Sent | undefined>;
   /** Publishes an answer to `nodeId`'s inbox. */
   answer(nodeId: string, message: string): Promise<unknown>;
   /** Runs this node's host.request. */
@@ -33,20 +38,36 @@ export class Inbox {
   ) {}
 
   async request(nodeId: string, message: Json, timeoutMs: number): Promise<Json> {
+    const sent = await this.ask(message, timeoutMs, `node ${JSON.stringify(nodeId)}`, async (text) => [nodeId, await this.transport.send(nodeId, text)]);
+    return sent!.answer;
+  }
+
+  /**
+   * {@link request} to the live node holding session `sid`, found in the same round trip that
+   * sends the request; undefined (nothing sent) when no node but this one holds it.
+   */
+  requestOwner(sid: string, message: Json, timeoutMs: number): Promise<{ owner: string; answer: Json } | undefined> {
+    return this.ask(message, timeoutMs, `the node holding session ${JSON.stringify(sid)}`, (text) => this.transport.sendToOwner(sid, text));
+  }
+
+  /** Sends a request with `send` (`whom` names the target in errors) and waits for its answer. */
+  private async ask(message: Json, timeoutMs: number, whom: string, send: (text: string) => Promise<Sent | undefined>): Promise<{ owner: string; answer: Json } | undefined> {
     const id = `${this.nodeId}.${++this.counter}`;
     const answer = new Promise<Json>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new WirehopError('timeout', `node ${JSON.stringify(nodeId)} did not answer within ${timeoutMs} ms`));
+        reject(new WirehopError('timeout', `${whom} did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
     });
     const request: InboxMessage = { k: 'q', id, from: this.nodeId, m: message };
-    const sent = await this.transport.send(nodeId, JSON.stringify(request)).catch((e: unknown) => e);
-    if (typeof sent === 'number' && sent > 0) return answer;
+    const sent = await send(JSON.stringify(request)).catch((e: unknown) => e);
+    if (Array.isArray(sent) && sent[1] > 0) return { owner: sent[0] as string, answer: await answer };
     this.forget(id);
-    if (typeof sent !== 'number') throw unavailable(sent, `could not send a request to node ${JSON.stringify(nodeId)}`);
-    const [reason, why] = sent < 0 ? ['node_not_alive', 'is not alive'] : ['node_not_listening', 'is alive but not listening (reconnecting?)'];
+    if (sent === undefined) return undefined;
+    if (!Array.isArray(sent)) throw unavailable(sent, `could not send a request to ${whom}`);
+    const [nodeId, receivers] = sent as Sent;
+    const [reason, why] = receivers < 0 ? ['node_not_alive', 'is not alive'] : ['node_not_listening', 'is alive but not listening (reconnecting?)'];
     throw new WirehopError('broker_unavailable', `node ${JSON.stringify(nodeId)} ${why}`, { node: nodeId, reason });
   }
 

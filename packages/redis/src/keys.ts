@@ -1,6 +1,6 @@
 /**
  * Every Redis key and pub/sub channel the broker uses, under one prefix. The reaping script in
- * scripts.ts builds the `pn:`, `pc:`, `pm:`, `p:`, `ns:`, `s:` and `node:` names itself: keep both in step.
+ * scripts.ts builds the `pn:`, `pc:`, `pm:`, `p:`, `ns:`, `s:`, `n:` and `node:` names itself: keep both in step.
  */
 export interface Keys {
   /** Hash { e: epoch, o: last offset, t: history ttl ms } of a channel. */

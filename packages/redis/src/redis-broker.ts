@@ -10,7 +10,7 @@ import type { Broker, BrokerHost, EndedSession, HistoryLimits, HistoryPage, Stre
 import type { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import { keysFor, presenceField, type Keys } from './keys.js';
-import { Inbox } from './inbox.js';
+import { Inbox, type Sent } from './inbox.js';
 import { decodeChannelMessage, decodeInboxMessage } from './messages.js';
 import { makeClient, resolveOptions, unavailable, type RedisBrokerOptions, type ResolvedOptions } from './options.js';
 import * as lua from './scripts.js';
@@ -37,6 +37,7 @@ function defineScripts(client: Redis) {
     release: define('wirehopRelease', 2, lua.RELEASE),
     owner: define('wirehopOwner', 1, lua.OWNER),
     send: define('wirehopSend', 1, lua.SEND),
+    sendToOwner: define('wirehopSendToOwner', 1, lua.SEND_TO_OWNER),
   };
 }
 
@@ -95,6 +96,7 @@ export class RedisBroker implements Broker {
     this.sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
     this.inbox = new Inbox(this.nodeId, {
       send: async (nodeId, message) => (await this.scripts.send(this.keys.node(nodeId), this.keys.inbox(nodeId), message)) as number,
+      sendToOwner: async (sid, message) => ((await this.scripts.sendToOwner(this.keys.session(sid), this.options.prefix, this.nodeId, message)) as Sent | null) ?? undefined,
       answer: (nodeId, message) => (this.closed ? Promise.resolve() : this.cmd.publish(this.keys.inbox(nodeId), message)),
       handle: (message, from) => {
         if (!this.host) return Promise.reject(new WirehopError('broker_unavailable', 'the broker is closing'));
@@ -362,6 +364,12 @@ export class RedisBroker implements Broker {
   request(nodeId: string, message: Json, timeoutMs: number): Promise<Json> {
     this.assertStarted();
     return this.inbox.request(nodeId, message, timeoutMs);
+  }
+
+  /** See {@link Inbox.requestOwner}. */
+  requestOwner(sid: string, message: Json, timeoutMs: number): Promise<{ owner: string; answer: Json } | undefined> {
+    this.assertStarted();
+    return this.inbox.requestOwner(sid, message, timeoutMs);
   }
 
   // ---- incoming ----------------------------------------------------------------------------

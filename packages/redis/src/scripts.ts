@@ -289,6 +289,17 @@ return false
 `;
 
 /**
+ * sendToOwner. KEYS: session key. ARGV: prefix, this node's id, message. owner and send in one
+ * step: the node holding the session, if it is another and alive, gets `message` in its inbox.
+ * Returns {owner, PUBLISH's receiver count}, or false when no other live node holds the session.
+ */
+export const SEND_TO_OWNER = `
+local owner = redis.call('GET', KEYS[1])
+if not owner or owner == ARGV[2] or redis.call('EXISTS', ARGV[1] .. 'node:' .. owner) == 0 then return false end
+return {owner, redis.call('PUBLISH', ARGV[1] .. 'n:' .. owner, ARGV[3])}
+`;
+
+/**
  * send. KEYS: target's liveness key. ARGV: target inbox, message. Checks liveness and publishes in
  * one step; returns -1 when the target is not alive, else PUBLISH's receiver count (0: alive but not
  * listening right now, e.g. reconnecting).

@@ -128,4 +128,10 @@ export interface Broker {
   endedSession(sid: string): Promise<EndedSession | undefined>;
   /** Sends `message` to node `nodeId`'s `host.request` and resolves with its answer; rejects on timeout. */
   request(nodeId: string, message: Json, timeoutMs: number): Promise<Json>;
+  /**
+   * {@link request} to the live node holding session `sid` (see {@link sessionOwner}), looked up in
+   * the same round trip: resolves with that node and its answer, or undefined (nothing sent) when
+   * no node other than this one holds the session.
+   */
+  requestOwner(sid: string, message: Json, timeoutMs: number): Promise<{ owner: string; answer: Json } | undefined>;
 }

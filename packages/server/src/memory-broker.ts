@@ -198,6 +198,9 @@ export class MemoryBroker implements Broker {
   async endedSession(): Promise<EndedSession | undefined> {
     return undefined;
   }
+  async requestOwner(): Promise<{ owner: string; answer: Json } | undefined> {
+    return undefined;
+  }
   async request(nodeId: string, _message: Json): Promise<Json> {
     throw new WirehopError('broker_unavailable', `no node ${JSON.stringify(nodeId)}: the in-memory broker is a single node`);
   }

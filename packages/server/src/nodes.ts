@@ -86,13 +86,6 @@ export class NodeSessions<U extends UserBase> {
     this.host.registry.remember(sid, { code: record.code, message: record.message, ack: record.ack, token, endedAt: Date.now() });
   }
 
-  /** The live node holding `sid` if it is another one. */
-  private async remoteOwner(sid: string): Promise<string | undefined> {
-    if (!this.broker.distributed) return undefined;
-    const owner = await this.broker.sessionOwner(sid);
-    return owner && owner !== this.broker.nodeId ? owner : undefined;
-  }
-
   /**
    * Brings session `sid` here if another live node holds it, so that a resume can go on as if it
    * had always been here. Never rejects: if it cannot, the resume answers as for an unknown session.
@@ -110,9 +103,11 @@ export class NodeSessions<U extends UserBase> {
   }
 
   private async fetch(sid: string, token: string): Promise<void> {
-    const owner = await this.remoteOwner(sid);
-    if (!owner) return this.importEnded(sid, token);
-    const answer = (await this.broker.request(owner, { t: 'handoff', sid, token, to: this.broker.nodeId }, REQUEST_TIMEOUT_MS)) as unknown as Handoff;
+    // Finding the node that holds the session and asking it: one round trip to the broker.
+    const asked = await this.broker.requestOwner(sid, { t: 'handoff', sid, token, to: this.broker.nodeId }, REQUEST_TIMEOUT_MS);
+    if (!asked) return this.importEnded(sid, token);
+    const { owner } = asked;
+    const answer = asked.answer as unknown as Handoff;
     if (!answer.ok || !answer.state || this.host.registry.get(sid)) return;
     const session = this.host.restoreSession(answer.state);
     const { hub } = this.host;
@@ -137,13 +132,12 @@ export class NodeSessions<U extends UserBase> {
 
   /** A POST /send body or a DELETE for a session another node holds: its answer, or undefined if none does. */
   async forward(kind: 'send' | 'delete', sid: string, token: string, body = ''): Promise<BatchAnswer | undefined> {
-    const owner = await this.remoteOwner(sid);
-    if (!owner) {
-      if (this.broker.distributed) await this.importEnded(sid, token);
-      return undefined;
-    }
+    if (!this.broker.distributed) return undefined;
     const message: Json = kind === 'send' ? { t: 'send', sid, token, body } : { t: 'delete', sid, token };
-    return (await this.broker.request(owner, message, REQUEST_TIMEOUT_MS)) as unknown as BatchAnswer;
+    const asked = await this.broker.requestOwner(sid, message, REQUEST_TIMEOUT_MS);
+    if (asked) return asked.answer as unknown as BatchAnswer;
+    await this.importEnded(sid, token);
+    return undefined;
   }
 
   /** A message from another node. */
