@@ -1,8 +1,9 @@
 /**
  * A rolling restart (docs/scaling.md, "Rolling restarts"): a node that closes with a distributed
  * broker lets its sessions go to the other nodes instead of ending them. Two wirehop servers in
- * this process on one real Redis, behind the round-robin TCP balancer; wirehop clients on each
- * transport keep publishing and sending while the node they are on closes.
+ * this process on one real Redis, behind the round-robin TCP balancer or a real nginx; wirehop
+ * clients on each transport keep publishing and sending while the node they are on closes. Then
+ * what a draining node says on the wire (HTTP/1.1 and HTTP/2), and how it paces the let-go.
  */
 import { createClient, type WirehopClient } from '@wirehop/client';
 import { PROTOCOL_VERSION, encodeFrame } from '@wirehop/protocol';
