@@ -219,6 +219,10 @@ it('a draining node refuses new sessions and resumes with server_draining, and s
   expect(a.notes.get('sse')).toEqual([1]);
 
   await closing;
+  // The drain is over and the broker closed: nothing more is answered here, not even POSTs.
+  const late = await rawSend(a.listening.url, sid, token, encodeFrame({ type: 'send', seq: 2, event: 'note', data: { j: 2 } }) + '\n');
+  expect([late.status, late.json.error.code]).toEqual([503, 'server_draining']);
+  expect(a.notes.get('sse')).toEqual([1]);
   // Neither client came back within drainMs: both sessions then ended, as without a drain.
   expect(a.ended.sort()).toEqual(['server_closing', 'server_closing']);
 }, 30_000);

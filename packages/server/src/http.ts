@@ -32,6 +32,8 @@ import type { UserBase } from './types.js';
 
 /** What the routes need of the server. */
 export interface HttpHost<U extends UserBase> extends HandshakeCore<U> {
+  /** Handing its sessions over (wirehop.ts, drain): still answers their POSTs and DELETEs. */
+  readonly draining: boolean;
   /** Answers a POST /send or DELETE /session for a session another node holds; undefined if none does. */
   forward(kind: 'send' | 'delete', sid: string, token: string, body?: string): Promise<BatchAnswer | undefined>;
   /** The Origin allow-list decision (a throwing policy function counts as "no"). */
@@ -92,9 +94,10 @@ function sessionFromHeaders<U extends UserBase>(c: C, host: HttpHost<U>, route: 
 }
 
 /**
- * What a draining server still answers: a session's POSTs and its DELETE. They concern a session
- * that lives here until another node takes it over (or that moved, and then they are forwarded);
- * everything that would start or resume a session here is refused, so that it happens elsewhere.
+ * What a draining server still answers, until its drain is over: a session's POSTs and its DELETE.
+ * They concern a session that lives here until another node takes it over (or that moved, and then
+ * they are forwarded); everything that would start or resume a session here is refused, so that it
+ * happens elsewhere. Once the drain is over (and the broker closed) nothing is answered here.
  */
 const goesOn = (c: C) => (c.req.method === 'POST' && c.req.path.endsWith(Paths.send)) || c.req.method === 'DELETE';
 
@@ -125,7 +128,7 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
       return failCode(c, 'forbidden_origin', `origin ${origin} is not allowed`);
     }
     c.set('cors', corsHeaders(host.options, origin));
-    if (host.closing && c.req.method !== 'OPTIONS' && !(host.closing === 'server_draining' && goesOn(c))) {
+    if (host.closing && c.req.method !== 'OPTIONS' && !(host.draining && goesOn(c))) {
       const refused = failCode(c, host.closing);
       if (host.closing === 'server_draining') elsewhere(c, refused);
       return refused;

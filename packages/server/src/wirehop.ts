@@ -57,6 +57,7 @@ class WirehopServer<U extends UserBase>
   readonly app: Hono;
   readonly registry: SessionRegistry<ServerSession<U>>;
   closing: false | Closing = false;
+  draining = false;
 
   /** Sessions and EventSource streams (event-streams.ts) alike subscribe here. */
   readonly hub: Hub<Subscriber>;
@@ -401,7 +402,11 @@ class WirehopServer<U extends UserBase>
     this.closing = draining ? 'server_draining' : 'server_closing';
     this.sweeper.stop();
     this.eventStreams.closeAll();
-    if (draining) await this.drain(drainMs);
+    if (draining) {
+      this.draining = true;
+      await this.drain(drainMs);
+      this.draining = false;
+    }
     this.acks.stop();
     // What did not move in time (its client did not come back) ends, with a tombstone in the
     // broker: a late resume elsewhere learns how it ended and how far it got.
