@@ -302,6 +302,7 @@ export function brokerConformance(
       const { broker } = await one();
       expect(await broker.sessionOwner('never-claimed')).toBeUndefined();
       expect(await broker.requestOwner('never-claimed', 'hello?', 5_000)).toBeUndefined();
+      expect(await broker.otherNodes()).toBe(0);
     });
 
     it('rejects publish with broker_unavailable once closed', async () => {
@@ -433,6 +434,13 @@ export function brokerConformance(
       await a.broker.close();
       expect(await b.broker.requestOwner('held-by-a', 'after close?', 5_000)).toBeUndefined();
       expect(a.host.requests).toHaveLength(2); // 'move' and 'x': nothing reached it otherwise
+    });
+
+    it('counts the other live nodes', async () => {
+      const [a, b] = (await nodes(2)) as [Node, Node];
+      expect([await a.broker.otherNodes(), await b.broker.otherNodes()]).toEqual([1, 1]);
+      await a.broker.close();
+      expect(await b.broker.otherNodes()).toBe(0);
     });
 
     it('sends a request to another node and resolves with its answer or its error', async () => {

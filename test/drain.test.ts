@@ -316,3 +316,14 @@ it('over HTTP/2, a draining node refuses on the one connection a client keeps, a
   await goaway;
   await closing;
 }, 30_000);
+
+it('a node alone on its broker does not wait drainMs: nobody could take its sessions, so they end at once', async () => {
+  // drainMs far beyond the test's timeout: only seeing that it is alone lets close() return.
+  const a = await startNode('alone', `wh-drain-alone-${process.pid}:`, 3_600_000);
+  const ws = await rawWs(a.listening.url);
+  ws.send({ type: 'hello', v: PROTOCOL_VERSION, auth: { user: 'lonely' } });
+  await ws.next('welcome');
+  await a.listening.close();
+  expect(a.ended).toEqual(['server_closing']);
+  expect(a.wh.sessionCount).toBe(0);
+}, 20_000);

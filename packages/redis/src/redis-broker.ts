@@ -38,6 +38,7 @@ function defineScripts(client: Redis) {
     owner: define('wirehopOwner', 1, lua.OWNER),
     send: define('wirehopSend', 1, lua.SEND),
     sendToOwner: define('wirehopSendToOwner', 1, lua.SEND_TO_OWNER),
+    others: define('wirehopOthers', 1, lua.OTHERS),
   };
 }
 
@@ -364,6 +365,13 @@ export class RedisBroker implements Broker {
   request(nodeId: string, message: Json, timeoutMs: number): Promise<Json> {
     this.assertStarted();
     return this.inbox.request(nodeId, message, timeoutMs);
+  }
+
+  async otherNodes(): Promise<number> {
+    this.assertStarted();
+    return (await this.scripts.others(this.keys.nodes, this.options.prefix, this.nodeId).catch((e) => {
+      throw unavailable(e, 'could not count the other nodes');
+    })) as number;
   }
 
   /** See {@link Inbox.requestOwner}. */

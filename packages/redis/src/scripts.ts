@@ -289,6 +289,17 @@ return false
 `;
 
 /**
+ * others. KEYS: nodes set. ARGV: prefix, this node's id. How many other registered nodes are alive.
+ */
+export const OTHERS = `
+local n = 0
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if id ~= ARGV[2] and redis.call('EXISTS', ARGV[1] .. 'node:' .. id) == 1 then n = n + 1 end
+end
+return n
+`;
+
+/**
  * sendToOwner. KEYS: session key. ARGV: prefix, this node's id, message. owner and send in one
  * step: the node holding the session, if it is another and alive, gets `message` in its inbox.
  * Returns {owner, PUBLISH's receiver count}, or false when no other live node holds the session.

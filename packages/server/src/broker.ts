@@ -116,6 +116,8 @@ export interface Broker {
   claimSession(sid: string): Promise<void>;
   /** This node no longer holds `sid` (ended, or handed to another node). */
   releaseSession(sid: string): Promise<void>;
+  /** How many other nodes are alive: those that could take this node's sessions over. */
+  otherNodes(): Promise<number>;
   /** The live node holding `sid`, or undefined when none does (never claimed, released, or its node died). */
   sessionOwner(sid: string): Promise<string | undefined>;
   /**

@@ -191,6 +191,9 @@ export class MemoryBroker implements Broker {
   // A single node holds every session it knows: there is nobody to ask.
   async claimSession(): Promise<void> {}
   async releaseSession(): Promise<void> {}
+  async otherNodes(): Promise<number> {
+    return 0;
+  }
   async sessionOwner(): Promise<string | undefined> {
     return undefined;
   }

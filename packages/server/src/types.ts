@@ -162,8 +162,8 @@ export interface ServerOptions<U extends UserBase = UserBase> {
    * With a broker other processes share (@wirehop/redis): how long close() waits for the other
    * nodes to take this one's sessions over. Each client is told `server_draining` and resumes
    * through the load balancer, with no gap; what has not moved by then ends with
-   * `server_closing`. Default 10_000; 0 ends every session at once. Without such a broker,
-   * close() always ends them (no other node could take them).
+   * `server_closing`. Default 10_000; 0 ends every session at once. Without such a broker, or
+   * with no other node alive on it, close() ends them at once (no other node could take them).
    */
   drainMs?: number;
   /**
