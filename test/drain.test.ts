@@ -59,7 +59,7 @@ async function startNode(nodeId: string, prefix: string, drainMs?: number, mount
   const notes = new Map<string, number[]>();
   const ended: string[] = [];
   const wh = createWirehop({ broker, drainMs, authenticate: ({ auth }) => ({ id: (auth as { user: string }).user }), onError: () => undefined })
-    .channel('room:*', { publish: true })
+    .channel('room:*', { publish: true, presence: true })
     .onMessage('note', (data, session) => {
       let list = notes.get(session.user.id);
       if (!list) notes.set(session.user.id, (list = []));
@@ -124,6 +124,13 @@ async function rollingRestart(drainMs: number | undefined, front: (a: Node, b: N
   const onA = new Set(seen.filter(({ sid }) => a.wh.session(sid!)).map(({ sid }) => sid));
   // Both nodes behind the front from now on: the one that closes stops accepting, and is skipped.
   both();
+  // Someone on node b watching who is in the room: a move must not look like leaving and coming back.
+  const watcher = client(b.listening.url, 'websocket', 'watcher');
+  const presence: string[] = [];
+  const room = watcher.channel('room:1');
+  room.onPresence('join', (m) => void presence.push(`join:${m.id}`));
+  room.onPresence('leave', (m) => void presence.push(`leave:${m.id}`));
+  await room.subscribe();
 
   let closed: Promise<void> | undefined;
   const notes = Promise.all(
@@ -141,11 +148,11 @@ async function rollingRestart(drainMs: number | undefined, front: (a: Node, b: N
   }
   await notes;
   await closed;
-  return { a, b, seen, onA };
+  return { a, b, seen, onA, presence, members: () => room.presence() };
 }
 
 /** Every client got every event and had every message handled, once and in order, in one session. */
-async function expectNothingLost({ a, b, seen, onA }: Awaited<ReturnType<typeof rollingRestart>>) {
+async function expectNothingLost({ a, b, seen, onA, presence, members }: Awaited<ReturnType<typeof rollingRestart>>) {
   const all = Array.from({ length: EVENTS }, (_, k) => k + 1);
   const notes = (user: string) => [...(a.notes.get(user) ?? []), ...(b.notes.get(user) ?? [])];
   for (const { user, c, got, gaps, sid } of seen) {
@@ -161,6 +168,9 @@ async function expectNothingLost({ a, b, seen, onA }: Awaited<ReturnType<typeof 
   // Nothing ended on a: every session moved (a session that ends there emits 'close').
   expect(a.ended).toEqual([]);
   expect(a.wh.sessionCount).toBe(0);
+  // Present throughout: nobody left the room and came back.
+  expect(presence.filter((e) => e.startsWith('leave:'))).toEqual([]);
+  expect((await members()).map((m) => m.id).sort()).toEqual([...seen.map(({ user }) => user), 'watcher'].sort());
 }
 
 it('a node closing with a distributed broker hands every session to another node: no gap, every event and message once, in order', async () => {
@@ -182,8 +192,10 @@ it('behind a real nginx balancing both nodes, a node closes and its sessions mov
 }, 60_000);
 
 it('with drainMs 0 the sessions end with server_closing instead, and the clients report a gap', async () => {
-  const { seen } = await rollingRestart(0);
+  const { seen, presence } = await rollingRestart(0);
   for (const { kind, gaps } of seen) expect({ kind, gaps }).toEqual({ kind, gaps: ['server_closing'] });
+  // The ended sessions took their users out of the room, and the new ones brought them back.
+  await waitFor(() => seen.every(({ user }) => presence.includes(`leave:${user}`)), { what: 'the leaves of the ended sessions' });
 }, 60_000);
 
 it('a draining node refuses new sessions and resumes with server_draining, and still answers the POSTs of a session it holds', async () => {
