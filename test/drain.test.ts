@@ -20,6 +20,7 @@ import { startH2Server } from './helpers/h2-server.js';
 import { startNginx } from './helpers/nginx.js';
 import { rawHandshake, rawSend, rawWs } from './helpers/raw.js';
 import { redisPerFile } from './helpers/redis-per-file.js';
+import { startRedis } from './helpers/redis.js';
 import { selfSignedCertificate } from './helpers/tls.js';
 import { nextEvent, waitFor } from './helpers/wait.js';
 
@@ -338,4 +339,25 @@ it('a node alone on its broker does not wait drainMs: nobody could take its sess
   await a.listening.close();
   expect(a.ended).toEqual(['server_closing']);
   expect(a.wh.sessionCount).toBe(0);
+}, 20_000);
+
+it('a node cut off from its broker does not wait drainMs either: no handoff could reach it', async () => {
+  // A Redis of its own, which dies before the node closes.
+  const own = await startRedis();
+  redis.later(() => own.stop());
+  const errors: string[] = [];
+  const wh = createWirehop({
+    broker: createRedisBroker({ url: own.url, prefix: `wh-drain-cut-${process.pid}:`, nodeId: 'cut', commandTimeoutMs: 500 }),
+    drainMs: 3_600_000,
+    onError: (error, where) => void errors.push(where.phase),
+  });
+  const listening = await wh.listen({ port: 0, hostname: '127.0.0.1' });
+  redis.later(() => listening.close());
+  const ws = await rawWs(listening.url);
+  ws.send({ type: 'hello', v: PROTOCOL_VERSION });
+  await ws.next('welcome');
+  await own.kill();
+  await listening.close();
+  expect(wh.sessionCount).toBe(0);
+  expect(errors).toContain('broker'); // the count of the other nodes failed, and said so
 }, 20_000);

@@ -311,12 +311,16 @@ class WirehopServer<U extends UserBase>
     const spreadMs = Math.min(drainMs / 4, (sessions.length * 1000) / LET_GO_PER_S);
     const perTick = Math.ceil(sessions.length / Math.max(1, spreadMs / DRAIN_POLL_MS));
     let next = 0;
-    // Alone (a lone node restarting): nobody can take the sessions, so nothing is gained by waiting.
-    // Asked beside the first slice rather than before it, so that close() starts at once.
+    // Alone (a lone node restarting), or cut off from the broker the handoffs go through: nobody
+    // can take the sessions, so nothing is gained by waiting. Asked beside the first slice rather
+    // than before it, so that close() starts at once.
     let alone = false;
     this.options.broker.otherNodes().then(
       (others) => void (alone = others === 0),
-      (error: unknown) => this.onError(error, 'broker'),
+      (error: unknown) => {
+        alone = true;
+        this.onError(error, 'broker');
+      },
     );
     // Polled: a session leaves by a handoff, an end or an expiry, and this is bounded anyway.
     while (this.registry.size > 0 && Date.now() < deadline && !alone) {
