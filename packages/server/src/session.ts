@@ -461,9 +461,11 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   }
 
   /**
-   * The server drains (wirehop.ts): ERROR `code` tells the client to resume, which brings it to
-   * another node, and the downstream closes. The session stays open here meanwhile: what is
-   * queued for it, and what its POSTs bring, goes with it when that node takes it over.
+   * Drops the downstream, not the session: ERROR `code` says why, the downstream closes with the
+   * code's close code, and the session waits for the client to resume (its TTL clock runs). For a
+   * dead link (heartbeat_timeout), and for a drain (server_draining, wirehop.ts), where the resume
+   * reaches another node: what is queued for the session meanwhile, and what its POSTs bring,
+   * goes with it when that node takes it over.
    */
   letGo(code: ErrorCode, message: string): void {
     this.lastWord(encodeFrame({ type: 'error', code, message }), ErrorCodes[code].close, message);

@@ -4,7 +4,7 @@
  * lives in the pieces; this file is glue.
  */
 import type { Server as HttpServer } from 'node:http';
-import { ErrorCodes, ErrorMeanings, Paths, encodeFrame, type ClientReliableFrame, type ErrorCode, type Json, type Member, type StreamPosition } from '@wirehop/protocol';
+import { ErrorCodes, ErrorMeanings, Paths, type ClientReliableFrame, type ErrorCode, type Json, type Member, type StreamPosition } from '@wirehop/protocol';
 import type { Hono } from 'hono';
 import type { WebSocketServer } from 'ws';
 import { ChannelRules } from './channels.js';
@@ -390,10 +390,7 @@ class WirehopServer<U extends UserBase>
         session.end('session_expired', `no transport for ${this.options.sessionTtlMs} ms`);
         return;
       case 'dead':
-        if (!d) return;
-        session.writeControl(encodeFrame({ type: 'error', code: 'heartbeat_timeout', message: `nothing heard for ${now - session.lastHeard} ms` }));
-        d.close(ErrorCodes.heartbeat_timeout.close, ErrorMeanings.heartbeat_timeout);
-        session.detach(d, now);
+        session.letGo('heartbeat_timeout', `nothing heard for ${now - session.lastHeard} ms`);
         return;
       case 'beat':
         d?.heartbeat(now);
