@@ -55,8 +55,16 @@ async function mounted(wh: Wirehop): Promise<Node['listening']> {
   return { port, url: `http://127.0.0.1:${port}${wh.path}`, server, close };
 }
 
-async function startNode(nodeId: string, prefix: string, drainMs?: number, mount = false): Promise<Node> {
+async function startNode(nodeId: string, prefix: string, drainMs?: number, mount = false, joinDelayMs = 0): Promise<Node> {
   const broker = createRedisBroker({ url: redis.url, prefix, nodeId, nodeTtlMs: 2_000 });
+  if (joinDelayMs > 0) {
+    // A slow broker, for joins only: presence taken over late by the node a session moves to.
+    const join = broker.presenceAdd.bind(broker);
+    broker.presenceAdd = async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, joinDelayMs));
+      return join(...args);
+    };
+  }
   const notes = new Map<string, number[]>();
   const ended: string[] = [];
   const wh = createWirehop({ broker, drainMs, authenticate: ({ auth }) => ({ id: (auth as { user: string }).user }), onError: () => undefined })
@@ -103,11 +111,11 @@ async function balanced(a: Node, b: Node): Promise<Front> {
  * (through node b) and has each client send NOTES messages, while node a closes halfway. What each
  * client and each node saw, and which sessions were on a when it closed.
  */
-async function rollingRestart(drainMs: number | undefined, front: (a: Node, b: Node) => Promise<Front> = balanced, perKind = 1) {
-  const prefix = `wh-drain-${process.pid}-${drainMs ?? 'default'}-${perKind}:`;
+async function rollingRestart(drainMs: number | undefined, front: (a: Node, b: Node) => Promise<Front> = balanced, perKind = 1, joinDelayMs = 0) {
+  const prefix = `wh-drain-${process.pid}-${drainMs ?? 'default'}-${perKind}-${joinDelayMs}:`;
   const a = await startNode('a', prefix, drainMs);
   // b only closes when the test is over: what it holds then has no other node to go to.
-  const b = await startNode('b', prefix, 0);
+  const b = await startNode('b', prefix, 0, false, joinDelayMs);
   const { url, both } = await front(a, b);
   const kinds = (['websocket', 'sse', 'adaptive'] as const).flatMap((kind) => Array.from({ length: perKind }, (_, n) => [kind, `${kind}-${n}`] as const));
   const seen = await Promise.all(
@@ -189,6 +197,13 @@ it('behind a real nginx balancing both nodes, a node closes and its sessions mov
   // Round robin put sessions on both nodes; those on a moved, those on b never noticed.
   expect(run.onA.size).toBeGreaterThan(0);
   expect(run.onA.size).toBeLessThan(run.seen.length);
+  await expectNothingLost(run);
+}, 60_000);
+
+it('a closing node waits for the new node to take presence over: a user moved late still does not leave the room', async () => {
+  // Node b joins each moved user 300 ms late: node a, empty long before, must not close (and
+  // leave its users) until b has said it counts them.
+  const run = await rollingRestart(undefined, balanced, 1, 300);
   await expectNothingLost(run);
 }, 60_000);
 

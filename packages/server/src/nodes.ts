@@ -50,6 +50,11 @@ interface Handoff {
 
 export class NodeSessions<U extends UserBase> {
   private readonly adopting = new Map<string, Promise<void>>();
+  /**
+   * Sessions given away whose presence the new node has not taken over yet ('presence-moved' not
+   * in): this node still counts their users, and must not leave them by closing meanwhile.
+   */
+  presenceOwed = 0;
 
   constructor(
     private readonly host: NodesHost<U>,
@@ -150,6 +155,7 @@ export class NodeSessions<U extends UserBase> {
         // Every channel, even after one failed: a channel skipped would count the user twice.
         const removed = await Promise.allSettled(message.channels.map((channel) => this.broker.presenceRemove(channel, message.member)));
         for (const r of removed) if (r.status === 'rejected') this.report('presence')(r.reason);
+        this.presenceOwed = Math.max(0, this.presenceOwed - 1);
         return null;
       }
       case 'push':
@@ -196,6 +202,7 @@ export class NodeSessions<U extends UserBase> {
       this.broker.request(to, { t: 'push', sid, code, tail }, REQUEST_TIMEOUT_MS).catch(this.report('handoff'));
     });
     hub.unsubscribeAll(session); // presence is not left: the new node takes it over
+    if (presence.length > 0) this.presenceOwed++;
     this.host.registry.forget(session);
     return { ok: true, state, channels, presence };
   }

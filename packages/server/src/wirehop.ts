@@ -322,8 +322,10 @@ class WirehopServer<U extends UserBase>
         this.onError(error, 'broker');
       },
     );
-    // Polled: a session leaves by a handoff, an end or an expiry, and this is bounded anyway.
-    while (this.registry.size > 0 && Date.now() < deadline && !alone) {
+    // Polled: a session leaves by a handoff, an end or an expiry, and this is bounded anyway. A
+    // handoff is over once the new node took the user's presence over: closing before would make
+    // the user leave the room and join again.
+    while ((this.registry.size > 0 || this.nodes.presenceOwed > 0) && Date.now() < deadline && !alone) {
       for (const end = Math.min(sessions.length, next + perTick); next < end; next++) sessions[next]!.letGo('server_draining', ErrorMeanings.server_draining);
       // A kept-alive connection to this node would bring the client's resume straight back here
       // (an ended SSE stream's, a refusal's): close them as they fall idle, and the next request
