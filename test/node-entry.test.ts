@@ -1,5 +1,5 @@
 /**
- * The client's Node entry makes its HTTP requests (probe, POST /session, GET /sse, POST /send) with
+ * The client's Node entry makes its HTTP requests (POST /session, GET /sse, POST /send) with
  * node:http; an application's own `fetch` still takes them all. Both carry a session end to end.
  */
 import { createClient } from '@wirehop/client';
@@ -37,7 +37,7 @@ it('uses node:http by default, the global fetch never', async () => {
   fx.wh.onRequest('echo', (data) => data);
   const { counted, urls } = countedFetch();
   vi.stubGlobal('fetch', counted);
-  // The default client probes first (GET /ping), then connects; forced SSE makes every request HTTP.
+  // The default client connects on WebSocket with no request first; forced SSE makes every request HTTP.
   expect(await roundTrip({ url: fx.url })).toBe('websocket');
   expect(await roundTrip({ url: fx.url, transports: ['sse'], adaptive: false })).toBe('sse');
   expect(urls).toEqual([]);
@@ -48,8 +48,7 @@ it('sends every request through the fetch it is given', async () => {
   fx.wh.onRequest('echo', (data) => data);
   const { counted, urls } = countedFetch();
   expect(await roundTrip({ url: fx.url, fetch: counted })).toBe('websocket');
-  expect(urls.map((u) => new URL(u).pathname)).toEqual(['/wirehop/ping']);
-  urls.length = 0;
+  expect(urls).toEqual([]);
   expect(await roundTrip({ url: fx.url, transports: ['sse'], adaptive: false, fetch: counted })).toBe('sse');
   expect(urls.map((u) => new URL(u).pathname)).toEqual(expect.arrayContaining(['/wirehop/session', '/wirehop/sse', '/wirehop/send']));
 });

@@ -19,14 +19,14 @@ interface Request {
 
 function setup(options: AdaptiveOptions = {}, host: Partial<AdaptiveHost> = {}) {
   const c = adaptiveConfig(options);
-  const meter = createMeter(c.windowMs, c.pingTimeoutMs);
-  const state = { current: 'websocket' as TransportName | undefined, busy: false, requests: [] as Request[], reported: [] as unknown[] };
+  const meter = createMeter(c.windowMs, c.pingTimeoutMs, (rtt) => ad.sampled(rtt));
+  const state = { current: 'websocket' as TransportName | undefined, busy: false, requests: [] as Request[], reported: [] as unknown[], pings: 0 };
   const ad = createAdaptive(c, {
     meter,
     current: () => state.current,
     busy: () => state.busy,
     request: (to, reason, confirm) => void state.requests.push({ to, reason, confirm }),
-    ping: async () => {},
+    ping: () => void state.pings++,
     report: (error) => void state.reported.push(error),
     ...host,
   });
@@ -94,14 +94,14 @@ describe('adaptiveConfig', () => {
       sampleIntervalMs: 1000,
       windowMs: 5000,
       pingTimeoutMs: 1000,
-      probe: { count: 3, timeoutMs: 1000 },
+      probe: { count: 3 },
       websocketTimeoutMs: 1500,
       reprobe: { initialDelayMs: 5000, maxDelayMs: 60_000 },
     });
     expect(typeof policy).toBe('function');
     expect(adaptiveConfig(false)).toEqual(adaptiveConfig({}));
     expect(adaptiveConfig({ probe: false, reprobe: { maxDelayMs: 9 } })).toMatchObject({ probe: false, reprobe: { initialDelayMs: 5000, maxDelayMs: 9 } });
-    expect(adaptiveConfig({ probe: { count: 1 } }).probe).toEqual({ count: 1, timeoutMs: 1000 });
+    expect(adaptiveConfig({ probe: { count: 1 } }).probe).toEqual({ count: 1 });
   });
 });
 
@@ -273,81 +273,95 @@ describe('decisions', () => {
   });
 });
 
-describe('the connect-time probe', () => {
-  /** A host whose probe answers with these RTTs (null: lost), all at once. */
-  function probing(rtts: Array<number | null>, options: AdaptiveOptions = {}) {
-    let calls = 0;
-    const s = setup(options, {
-      ping: async (sample, count) => {
-        calls++;
-        // stamped like real ones: the probe evaluates at Date.now() once complete
-        for (let i = 0; i < Math.min(count, rtts.length); i++) if (!sample(Date.now() - 300 + i * 100, rtts[i]!)) return;
-      },
-    });
-    return { ...s, calls: () => calls };
+describe('the probe', () => {
+  /** Arms the probe on `current` and feeds it these samples (null: lost), as the link's PINGs would. */
+  function probing(rtts: Array<number | null>, options: AdaptiveOptions = {}, current: TransportName = 'websocket') {
+    const s = setup(options);
+    s.state.current = current;
+    s.ad.probe();
+    for (const rtt of rtts) s.ad.sampled(rtt);
+    return s;
   }
+  const probe = (to: TransportName) => ({ to, reason: 'probe', confirm: undefined });
 
-  it('picks the first transport from the first answer', async () => {
-    await expect(probing([20, 20, 20]).ad.probe()).resolves.toBe('websocket');
-    await expect(probing([900, 20, 20]).ad.probe()).resolves.toBe('sse');
-    await expect(probing([null, 20, 20]).ad.probe()).resolves.toBe('sse');
+  it('moves the session at its first sample if that points to the other transport', () => {
+    expect(probing([900]).state.requests).toEqual([probe('sse')]);
+    expect(probing([null]).state.requests).toEqual([probe('sse')]);
+    expect(probing([20]).state.requests).toEqual([]);
+    expect(probing([20], {}, 'sse').state.requests).toEqual([probe('websocket')]);
+    expect(probing([900], {}, 'sse').state.requests).toEqual([]);
   });
 
-  it('stops after a first answer within a quarter of maxRttMs; a slower or lost one gets the whole count', async () => {
-    const samples = async (rtts: Array<number | null>, options: AdaptiveOptions = {}) => {
-      const { ad, meter } = probing(rtts, options);
-      await ad.probe();
-      return meter.quality(Date.now()).samples;
-    };
-    expect(await samples([20, 20, 20])).toBe(1);
-    expect(await samples([75, 20, 20])).toBe(1);
-    expect(await samples([76, 20, 20])).toBe(3);
-    expect(await samples([null, 20, 20])).toBe(3);
-    expect(await samples([20, 20, 20], { maxRttMs: 40 })).toBe(3);
+  it('asks for each next sample at once; a first answer within a quarter of maxRttMs ends it there', () => {
+    const pings = (rtts: Array<number | null>, options: AdaptiveOptions = {}) => probing(rtts, options).state.pings;
+    expect(pings([20])).toBe(0);
+    expect(pings([75])).toBe(0);
+    expect(pings([76])).toBe(1);
+    expect(pings([76, 20, 20])).toBe(2); // count 3: over
+    expect(pings([null, 20])).toBe(2);
+    expect(pings([20, 20, 20], { maxRttMs: 40 })).toBe(2);
+    expect(pings([76, 20, 20, 20])).toBe(2); // the fourth sample is the policy's
+    expect(pings([76, 20, 20, 20, 20], { probe: { count: 5 } })).toBe(4);
   });
 
-  it('seeds the window, and once complete, a disagreement with where the session runs becomes a switch', async () => {
-    const { ad, meter, state } = probing([900, 20, 20]);
-    state.current = undefined; // still connecting when the probe completes
-    expect(await ad.probe()).toBe('sse');
-    expect(meter.quality(Date.now())).toEqual({ rtt: 20, loss: 0, jitter: 440, samples: 3 });
-    expect(state.requests).toEqual([]);
-    state.current = 'sse';
-    ad.evaluate(Date.now());
-    expect(state.requests).toEqual([{ to: 'websocket', reason: 'probe', confirm: undefined }]);
-    state.requests.length = 0;
+  it('once complete, moves the session again if the whole count disagrees', () => {
+    const { ad, state } = probing([900]);
+    expect(state.requests).toEqual([probe('sse')]);
+    state.current = 'sse'; // the switch went through
+    ad.switched(Date.now());
+    ad.sampled(20);
+    expect(state.requests).toHaveLength(1);
+    ad.sampled(20); // median 20 ms
+    expect(state.requests).toEqual([probe('sse'), probe('websocket')]);
     ad.evaluate(Date.now()); // once
-    expect(state.requests).toEqual([]);
+    expect(state.requests).toHaveLength(2);
   });
 
-  it('agrees silently, and is off when disabled', async () => {
-    const agreeing = probing([20, 20, 900, 900]);
-    await agreeing.ad.probe();
-    agreeing.ad.evaluate(Date.now());
-    expect(agreeing.state.requests).toEqual([]);
-    const off = probing([20], { probe: false });
-    await expect(off.ad.probe()).resolves.toBeUndefined();
-    expect(off.calls()).toBe(0);
+  it('waits while a switch runs, and acts on its verdict afterwards', () => {
+    const s = setup();
+    s.state.busy = true;
+    s.ad.probe();
+    s.ad.sampled(900);
+    expect(s.state.requests).toEqual([]);
+    s.state.busy = false;
+    s.ad.evaluate(Date.now());
+    expect(s.state.requests).toEqual([probe('sse')]);
   });
 
-  it('runs again on demand (the network changed), but never twice at once', async () => {
-    let release!: () => void;
-    let calls = 0;
-    const { ad } = setup({}, { ping: () => (calls++, new Promise<void>((r) => (release = r))) });
-    const first = ad.probe();
-    await expect(ad.probe()).resolves.toBeUndefined(); // while the first runs
-    expect(calls).toBe(1);
-    release();
-    await first;
-    void ad.probe();
-    expect(calls).toBe(2);
+  it('agrees silently; without it (or unarmed) samples go to the policy alone', () => {
+    expect(probing([100, 100, 100]).state.requests).toEqual([]);
+    const off = probing([900, 900], { probe: false });
+    expect(off.state).toMatchObject({ requests: [], pings: 0 });
+    const unarmed = setup();
+    unarmed.ad.sampled(900);
+    expect(unarmed.state).toMatchObject({ requests: [], pings: 0 });
   });
 
-  it('stops once closed', async () => {
-    const { ad, meter } = probing([20, 20, 20]);
+  it('runs again on demand (the network changed), starting afresh', () => {
+    const { ad, state } = probing([20]);
+    ad.probe();
+    ad.sampled(100); // not settled by one sample: the next PING
+    expect(state.pings).toBe(1);
+    ad.probe(); // again, while it runs: its samples start over
+    ad.sampled(900);
+    expect(state.requests).toEqual([probe('sse')]);
+  });
+
+  it('stops once closed', () => {
+    const { ad, state } = probing([]);
     ad.close();
-    await expect(ad.probe()).resolves.toBeUndefined();
-    expect(meter.quality(Date.now()).samples).toBe(0);
+    ad.probe();
+    ad.sampled(900);
+    expect(state).toMatchObject({ requests: [], pings: 0 });
+  });
+
+  it('takes its samples from the meter', () => {
+    const { ad, meter, state } = setup();
+    ad.probe();
+    meter.ping(T0);
+    meter.expire(T0 + 1000); // lost
+    expect(state.requests).toEqual([probe('sse')]);
+    expect(state.pings).toBe(1);
   });
 });
 

@@ -1,6 +1,5 @@
 /**
- * Adaptive transport: turns the quality window into switch requests. It runs the connect-time
- * probe, keeps the streaks the policy reads, tracks whether WebSocket is usable here, and re-probes
+ * Adaptive transport: turns the quality window into switch requests. It runs the probe, keeps the streaks the policy reads, tracks whether WebSocket is usable here, and re-probes
  * it in the background with capped exponential backoff after it failed. The decisions are pure
  * (policy.ts); this only feeds them and passes them on. No downgrade is permanent.
  */
@@ -17,7 +16,7 @@ export const FLAP_WINDOW_MS = 60_000;
 
 /** AdaptiveOptions with every default filled in. */
 export type AdaptiveConfig = Required<Omit<AdaptiveOptions, 'probe' | 'reprobe'>> & {
-  probe: false | { count: number; timeoutMs: number };
+  probe: false | { count: number };
   reprobe: { initialDelayMs: number; maxDelayMs: number };
 };
 
@@ -34,7 +33,7 @@ export function adaptiveConfig(options: AdaptiveOptions | false | undefined): Ad
     sampleIntervalMs: o.sampleIntervalMs ?? 1000,
     windowMs: o.windowMs ?? 5000,
     pingTimeoutMs: o.pingTimeoutMs ?? 1000,
-    probe: p === false ? false : { count: p?.count ?? 3, timeoutMs: p?.timeoutMs ?? 1000 },
+    probe: p === false ? false : { count: p?.count ?? 3 },
     websocketTimeoutMs: o.websocketTimeoutMs ?? 1500,
     reprobe: { initialDelayMs: o.reprobe?.initialDelayMs ?? 5000, maxDelayMs: o.reprobe?.maxDelayMs ?? 60_000 },
     policy: o.policy ?? defaultPolicy,
@@ -50,8 +49,8 @@ export interface AdaptiveHost {
   busy(): boolean;
   /** Asks for an automatic switch (see Job.confirm). */
   request(to: TransportName, reason: string, confirm?: () => boolean): void;
-  /** The probe: `GET {path}/ping` with the client's fetch and headers. */
-  ping(sample: (at: number, rtt: number | null) => boolean, count: number, timeoutMs: number): Promise<void>;
+  /** Sends a PING on the transport carrying the session now, if one does: the probe's next sample. */
+  ping(): void;
   /** A policy that threw. */
   report(error: unknown): void;
 }
@@ -60,10 +59,13 @@ export interface Adaptive {
   /** websocketUsable: false after WebSocket failed here, until a re-probe gets a PONG through one. */
   usable: boolean;
   /**
-   * Starts the connect-time probe; resolves with the transport its first answer points to (none when
-   * disabled or already running). Once complete, its verdict is acted on like a policy decision.
+   * Starts the probe (protocol.md §5, "Probe"): the next samples of the link carrying the session,
+   * taken back to back, decide where it should run. The first one moves the session at once if it
+   * points elsewhere, and the whole count again if it disagrees. A no-op when disabled.
    */
-  probe(): Promise<TransportName | undefined>;
+  probe(): void;
+  /** Each PING's outcome (meter.ts): an RTT, or null for a loss. */
+  sampled(rtt: number | null): void;
   /** After each sample: update the streaks and maybe ask for a switch. */
   evaluate(now: number): void;
   /** A transport failed to carry the session (WebSocket: it is unusable), or a switch to it failed: hold automatic switches, with backoff. */
@@ -85,11 +87,12 @@ export function createAdaptive(c: AdaptiveConfig, host: AdaptiveHost): Adaptive 
   /** No automatic switch (or re-probe) before this; pushed back with backoff by failures. */
   let hold = 0;
   let tries = 0;
-  /** The complete probe's verdict, until the next evaluation acts on it. */
+  /** The probe's verdict, until the next evaluation acts on it. */
   let probed: TransportName | undefined;
+  /** The samples of the probe under way. */
+  let probing: Array<number | null> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
-  let probing = false;
 
   /** Automatic switches are on hold after failures, and by the flap guard. */
   const free = (now: number) => now >= hold && now - switchBefore >= FLAP_WINDOW_MS;
@@ -105,40 +108,23 @@ export function createAdaptive(c: AdaptiveConfig, host: AdaptiveHost): Adaptive 
   const self: Adaptive = {
     usable: true,
     probe() {
-      const p = c.probe;
-      const rtts: Array<number | null> = [];
-      return new Promise((resolve) => {
-        if (!p || probing) return resolve(undefined);
-        probing = true;
-        const done = () => {
-          probing = false;
-          resolve(undefined);
-        };
-        host
-          .ping(
-            (at, rtt) => {
-              if (closed) return false;
-              meter.seed(at, rtt);
-              rtts.push(rtt);
-              const to = isBad(summarize(rtts), c) ? 'sse' : 'websocket';
-              if (rtts.length === 1) {
-                resolve(to);
-                // A first answer well within maxRttMs settles it: more GETs would cost every
-                // connection (and a server that a thousand clients reconnect to at once) requests
-                // that change nothing. Loss on such a network shows in the live link's PINGs.
-                if (rtt !== null && rtt <= c.maxRttMs / 4 && p.count > 1) return false;
-              }
-              if (rtts.length === p.count) {
-                probed = to;
-                self.evaluate(Date.now()); // acts at once if the session is up
-              }
-              return true;
-            },
-            p.count,
-            p.timeoutMs,
-          )
-          .then(done, done);
-      });
+      if (c.probe && !closed) probing = [];
+    },
+    sampled(rtt) {
+      if (!probing || !c.probe) return;
+      probing.push(rtt);
+      const n = probing.length;
+      const to = isBad(summarize(probing), c) ? 'sse' : 'websocket';
+      // A first answer well within maxRttMs settles it: more samples would change nothing, and a
+      // server that a thousand clients reconnect to at once would answer them all. Loss on such a
+      // network shows in the regular PINGs.
+      const done = n >= c.probe.count || (n === 1 && rtt !== null && rtt <= c.maxRttMs / 4);
+      // The first sample moves the session at once if it points elsewhere; the complete probe
+      // moves it again if the whole count disagrees with where it ended up.
+      if (n === 1 || done) probed = to;
+      if (done) probing = undefined;
+      else host.ping();
+      self.evaluate(Date.now());
     },
     evaluate(now) {
       const quality = meter.quality(now);
@@ -177,6 +163,7 @@ export function createAdaptive(c: AdaptiveConfig, host: AdaptiveHost): Adaptive 
     },
     close() {
       closed = true;
+      probing = undefined;
       clearTimeout(timer);
     },
   };

@@ -47,8 +47,6 @@ function createNet() {
     created: welcome({ token: 'T' }),
     /** GET /sse: an HTTP error status instead of a stream. */
     sseStatus: 200,
-    /** GET /ping: how long until the answer. */
-    pingMs: [] as number[],
     /** The ack the server puts in POST answers. */
     serverAck: 0,
     WebSocket: undefined as unknown as WebSocketLikeConstructor,
@@ -94,13 +92,6 @@ function createNet() {
     const method = init.method ?? 'GET';
     const headers = (init.headers ?? {}) as Record<string, string>;
     requests.push({ method, path, headers });
-    if (path === '/ping') {
-      const ms = net.pingMs.shift() ?? 0;
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => resolve(new Response(null, { status: 204 })), ms);
-        init.signal?.addEventListener('abort', () => (clearTimeout(timer), reject(new DOMException('aborted', 'AbortError'))));
-      });
-    }
     if (path === '/session' && method === 'POST') return new Response(encodeFrame(net.created), { status: 200 });
     if (path === '/session') return new Response(null, { status: 204 });
     if (path === '/send') {
@@ -386,34 +377,113 @@ describe('when WebSocket cannot be used', () => {
   });
 });
 
-describe('quality and the connect-time probe', () => {
-  it('a slow first probe answer starts the session on SSE', async () => {
+describe('quality and the probe', () => {
+  /** The PINGs a socket sent, by `n`. */
+  const pingsOf = (ws: { sent: ClientFrame[] }) => ws.sent.flatMap((f) => (f.type === 'ping' ? [f.n] : []));
+
+  it('opens the first transport at once, with no request before it; a fast first PING answer ends the probe', async () => {
     const net = createNet();
-    net.pingMs = [400, 400, 400];
     const { client, transports } = track(start(net));
+    await settle();
+    expect(net.sockets).toHaveLength(1);
+    expect(net.requests).toEqual([]);
+    const ws = await onWebSocket(net, client);
+    expect(types(ws.sent)).toEqual(['hello', 'ping']); // the probe's first sample leaves as the session attaches
+    await settle(10);
+    ws.push({ type: 'pong', n: pingsOf(ws)[0]! });
+    await settle(500);
+    expect(types(ws.sent)).toEqual(['hello', 'ping']); // 10 ms: nothing more to learn
+    expect(transports).toMatchObject([{ from: null, to: 'websocket', reason: 'session_created' }]);
+    expect(net.requests).toEqual([]);
+  });
+
+  it('a WELCOME that says how long the server held the HELLO is the first sample, with no PING for it', async () => {
+    const net = createNet();
+    const { client, transports } = track(start(net));
+    await settle();
+    const ws = net.sockets[0]!;
+    ws.open();
+    await settle(30);
+    ws.push(welcome({ token: 'T', held: 20 })); // 30 ms after HELLO, 20 of them in the server
+    await settle();
+    expect(types(ws.sent)).toEqual(['hello']);
+    expect(client.stats.rtt).toBe(10);
+    await settle(999);
+    expect(types(ws.sent)).toEqual(['hello']); // the next PING is the regular one
+    await settle(1);
+    expect(types(ws.sent)).toEqual(['hello', 'ping']);
+    expect(transports).toMatchObject([{ to: 'websocket', reason: 'session_created' }]);
+  });
+
+  it('a slow WELCOME moves the session to SSE at once, however long the server held the HELLO', async () => {
+    const net = createNet();
+    const { client, transports } = track(start(net));
+    await settle();
+    const ws = net.sockets[0]!;
+    ws.open();
+    await settle(900);
+    ws.push(welcome({ token: 'T', held: 500 })); // 400 ms on the wire
+    await settle();
+    expect(types(ws.sent)).toEqual(['hello', 'ping']); // the probe's next sample
+    net.streams[0]!.push(welcome({ resumed: true }));
+    await settle();
+    expect(client.transport).toBe('sse');
+    expect(transports.at(-1)).toMatchObject({ from: 'websocket', to: 'sse', reason: 'probe' });
+  });
+
+  it('a slow first PING answer moves the session to SSE at once; the next samples follow back to back', async () => {
+    const net = createNet();
+    const { client, transports } = track(start(net));
+    const ws = await onWebSocket(net, client);
     await settle(400);
-    expect(net.requests.map((r) => r.path)).toEqual(['/ping', '/ping', '/session', '/sse']);
+    ws.push({ type: 'pong', n: pingsOf(ws)[0]! }); // 400 ms > maxRttMs
     await settle();
-    net.streams[0]!.push(welcome());
+    expect(pingsOf(ws)).toHaveLength(2); // the next sample, at once
+    const sse = net.streams[0]!;
+    expect(sse.headers).toMatchObject({ 'x-wirehop-session': 'S', 'last-event-id': '0' });
+    sse.push(welcome({ resumed: true }));
     await settle();
-    expect(transports).toMatchObject([{ from: null, to: 'sse', reason: 'probe' }]);
+    expect(client.transport).toBe('sse');
+    expect(ws.closed).toBe(4001);
+    expect(transports.at(-1)).toMatchObject({ from: 'websocket', to: 'sse', reason: 'probe' });
+    expect(net.requests.some((r) => r.path === '/ping')).toBe(false);
+  });
+
+  it('a lost first PING moves it too, and one lost of three keeps it there', async () => {
+    const net = createNet();
+    const { client, transports } = track(start(net));
+    const ws = await onWebSocket(net, client);
+    await settle(1000); // no PONG within pingTimeoutMs: lost; the next PING leaves at once
+    expect(pingsOf(ws)).toHaveLength(2);
+    net.streams[0]!.push(welcome({ resumed: true }));
+    await settle();
+    expect(transports.at(-1)).toMatchObject({ from: 'websocket', to: 'sse', reason: 'probe' });
+    // On SSE the samples ride POSTs, answered at once here: 0 and 0 ms, but a third lost is bad.
+    // (Within upgradeAfterMs: the policy's own move back is another matter.)
+    await settle(3000);
+    expect(net.posts.flat().filter((f) => f.type === 'ping').length).toBeGreaterThanOrEqual(2);
+    expect(net.sockets).toHaveLength(1);
     expect(client.transport).toBe('sse');
   });
 
-  it('a disagreeing probe moves the session once complete', async () => {
+  it('once complete, a probe that disagrees with its first sample moves the session back', async () => {
     const net = createNet();
-    net.pingMs = [400, 10, 10];
     const { client, transports } = track(start(net));
+    const ws = await onWebSocket(net, client);
     await settle(400);
+    ws.push({ type: 'pong', n: pingsOf(ws)[0]! }); // 400 ms
     await settle();
-    net.streams[0]!.push(welcome());
-    await settle(20); // the other probes answer: median 10 ms
-    const ws = net.sockets[0]!;
-    ws.open();
-    ws.push({ type: 'pong', n: (ws.sent[0] as { n: number }).n }, welcome({ resumed: true }));
+    net.streams[0]!.push(welcome({ resumed: true }));
+    await settle(); // on SSE: two samples at once, 0 ms each; the median of the three is 0
+    const candidate = net.sockets[1]!;
+    candidate.open();
+    candidate.push({ type: 'pong', n: (candidate.sent[0] as { n: number }).n }, welcome({ resumed: true }));
     await settle();
     expect(client.transport).toBe('websocket');
-    expect(transports.at(-1)).toMatchObject({ from: 'sse', to: 'websocket', reason: 'probe' });
+    expect(transports.slice(1)).toMatchObject([
+      { from: 'websocket', to: 'sse', reason: 'probe' },
+      { from: 'sse', to: 'websocket', reason: 'probe' },
+    ]);
   });
 
   it('PINGs every sampleIntervalMs; unanswered ones count as lost in stats', async () => {
@@ -524,20 +594,26 @@ describe('network hints: online, offline, visibilitychange', () => {
     expect(net.sockets).toHaveLength(2);
   });
 
-  it('online while connected: the link is checked and the connect-time probe runs again', async () => {
+  it('online while connected: the link is checked, and its PING starts the probe again', async () => {
     const env = browser();
     const net = createNet();
-    const { client } = track(start(net));
+    const { client, transports } = track(start(net));
     const ws = await onWebSocket(net, client);
+    ws.push({ type: 'pong', n: (ws.sent.at(-1) as { n: number }).n }); // the probe at connect: 0 ms, over
     await settle(3000);
-    const pings = net.requests.filter((r) => r.path === '/ping').length;
+    for (const f of ws.sent.slice(2)) if (f.type === 'ping') ws.push({ type: 'pong', n: f.n });
     const sent = ws.sent.length;
     env.fire('online');
     await settle();
     expect(ws.sent.slice(sent).map((f) => f.type)).toEqual(['ping']);
-    await settle(10);
-    // One GET: its answer came at once, well within maxRttMs (adaptive.ts).
-    expect(net.requests.filter((r) => r.path === '/ping').length).toBe(pings + 1);
+    await settle(400);
+    ws.push({ type: 'pong', n: (ws.sent.at(-1) as { n: number }).n }); // 400 ms: the new network is slow
+    await settle();
+    expect(net.streams).toHaveLength(1); // moved at once, not after downgradeAfterMs
+    net.streams[0]!.push(welcome({ resumed: true }));
+    await settle();
+    expect(transports.at(-1)).toMatchObject({ from: 'websocket', to: 'sse', reason: 'probe' });
+    expect(net.requests.some((r) => r.path === '/ping')).toBe(false);
   });
 
   it('visible after hidden: an immediate PING; a link that died meanwhile is resumed', async () => {

@@ -1,6 +1,5 @@
 /**
- * The connection lifecycle of one client's session: connect (after the probe), fall back to the
- * next transport, reconnect with backoff, resume, the heartbeat watchdog and quality PINGs, and
+ * The connection lifecycle of one client's session: connect, fall back to the next transport, reconnect with backoff, resume, the heartbeat watchdog and quality PINGs, and
  * make-before-break switches of the live session from one transport to the other.
  *
  * Every transport attempt is a Link (link.ts). `cur` carries the session (its WELCOME arrived);
@@ -21,7 +20,6 @@
 import {
   Defaults,
   ErrorCodes,
-  Paths,
   WirehopError,
   encodeClientControl,
   isErrorCode,
@@ -40,7 +38,6 @@ import type { Emitter } from './emitter.js';
 import { beat, smoothRtt } from './heartbeat.js';
 import type { Http } from './http.js';
 import { arm as armLink, openLink, type Link, type LinkHooks } from './link.js';
-import { probe } from './probe.js';
 import { watchNetwork } from './network.js';
 import { createMeter } from './quality.js';
 import { promiseReply, type Reply } from './requests.js';
@@ -94,7 +91,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   const maxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
   const headers = () => (typeof options.headers === 'function' ? options.headers() : options.headers) ?? {};
   const c = adaptiveConfig(options.adaptive);
-  const meter = createMeter(c.windowMs, c.pingTimeoutMs);
+  const meter = createMeter(c.windowMs, c.pingTimeoutMs, (rtt) => ad?.sampled(rtt));
   const switcher = createSwitcher(run, () => cur?.name);
   const ad =
     options.adaptive !== false && order.includes('websocket') && order.includes('sse')
@@ -103,7 +100,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
           current: () => cur?.name,
           busy: () => switcher.busy,
           request: (to, reason, confirm) => void switcher.request(to, reason, confirm).catch(() => {}),
-          ping: (sample, count, timeoutMs) => probe(http, base + Paths.ping, headers(), count, timeoutMs, sample),
+          ping: () => void (cur && ping(cur)),
           report: (error) => host.report(error, 'adaptive policy'),
         })
       : undefined;
@@ -134,6 +131,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   let unwatch: (() => void) | undefined;
   let lastSeen = 0;
   let nextPing = 0;
+  let lastPing = 0;
   let deadAfter = 0;
   let pingEvery = 0;
   const waiters: Reply[] = [];
@@ -152,7 +150,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     events.emit('transport', { from, to, reason, quality: meter.quality(Date.now()) });
   }
 
-  async function start() {
+  function start() {
     if (state !== 'idle') return;
     setState('connecting', 'connect');
     unwatch = watchNetwork({
@@ -168,7 +166,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
         attempt = 0;
         if (cur) {
           check();
-          void ad?.probe();
+          ad?.probe();
         } else if (retryTimer) retry(true);
       },
       // Back from hidden (throttled timers, perhaps a sleep): is the link still there?
@@ -177,13 +175,9 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
         else if (retryTimer && !offline) retry(true);
       },
     });
-    // One round trip at most: the first probe answer picks the first transport.
-    const to = await ad?.probe().catch(() => undefined);
-    if ((state as ClientState) !== 'connecting') return; // closed meanwhile
-    if (to && to !== order[ti]) {
-      ti = roundStart = order.indexOf(to);
-      via = 'probe';
-    }
+    // No request before the first transport: its first PINGs are the probe, and move the session
+    // at once if they say the network wants the other one.
+    ad?.probe();
     void connect();
   }
 
@@ -323,6 +317,9 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     const created = !sess.sid;
     const refused = sess.attach(w);
     if (refused) return lost(link, refused);
+    // HELLO → WELCOME on an open socket is a round trip, once the server's hold is taken out: the
+    // first RTT sample, with no PING for it.
+    if (link.helloAt !== undefined && w.held !== undefined) link.rtt = Math.max(0, Date.now() - link.helloAt - w.held);
     next = undefined;
     cur = link;
     attempt = 0;
@@ -364,10 +361,11 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     deadAfter = w.heartbeatMs > 0 ? w.heartbeatMs + w.heartbeatTimeoutMs : Infinity;
     // Never slower than the server's period: on SSE our PINGs are how the server knows we are alive.
     pingEvery = Math.min(options.heartbeatMs || Infinity, w.heartbeatMs || Infinity, ad ? c.sampleIntervalMs : Infinity);
-    // The adaptive policy sends its first PING at once, for an RTT sample of the new link; without
-    // it that sample would only fill stats.rtt early, at a round trip per connection.
+    // The adaptive policy sends its first PING at once, for an RTT sample of the new link, unless
+    // the WELCOME was one; without it that sample would only fill stats.rtt early, at a round trip
+    // per connection.
     lastSeen = Date.now();
-    nextPing = ad ? lastSeen : lastSeen + pingEvery;
+    nextPing = ad && link.rtt === undefined ? lastSeen : lastSeen + pingEvery;
     meter.forget();
     if (link.name !== 'sse') slots?.free();
     link.t!.send(sess.frames(w.ack));
@@ -378,6 +376,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   /** Starts the link's heartbeat, unless a listener changed everything meanwhile. */
   function go(link: Link) {
     if (link !== cur) return;
+    if (link.rtt !== undefined) meter.add(link.helloAt!, link.rtt);
     tick();
     switcher.kick();
     ad?.attached();
@@ -387,17 +386,25 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   function tick() {
     const link = cur!;
     const now = Date.now();
+    // Losses first: the probe may send its next PING from here, which puts the regular one off.
+    meter.expire(now);
+    if (link !== cur) return;
     const b = beat(now, lastSeen, nextPing, deadAfter, pingEvery);
     if (b.dead) return lost(link, new WirehopError('heartbeat_timeout', `nothing received for ${deadAfter} ms`));
-    if (b.ping) {
-      nextPing = now + pingEvery;
-      meter.ping(now);
-      control(link, { type: 'ping', n: now });
-      if (link.name === 'sse') acks.now(); // the same POST carries it
-    }
+    if (b.ping) ping(link);
     beatTimer = setTimeout(tick, b.wait);
-    meter.expire(now);
     ad?.evaluate(now);
+  }
+
+  /** A quality PING: its PONG is an RTT sample; none within pingTimeoutMs, a loss. */
+  function ping(link: Link) {
+    // Two in one millisecond (a probe's next one) would share an `n`: the second PONG would match nothing.
+    const now = Date.now();
+    const n = (lastPing = Math.max(now, lastPing + 1));
+    nextPing = now + pingEvery;
+    meter.ping(n);
+    control(link, { type: 'ping', n });
+    if (link.name === 'sse') acks.now(); // the same POST carries it
   }
 
   /**

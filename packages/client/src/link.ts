@@ -26,6 +26,9 @@ export interface Link {
   test?: number;
   /** A candidate whose resume point (HELLO.ack, Last-Event-ID) is on its way to the server. */
   resuming?: boolean;
+  /** WebSocket: when HELLO left on the open socket, and the round trip its WELCOME took (the server's hold left out). */
+  helloAt?: number;
+  rtt?: number;
 }
 
 /** What the connection does with a link's events; only called while `live(link)`. */
@@ -56,7 +59,7 @@ export function openLink(link: Link, options: TransportOptions, ms: number, hook
       },
       alive: () => hooks.alive(link),
       close: (error) => live() && hooks.lost(link, error),
-      open: options.hello ? undefined : () => live() && hooks.opened(link),
+      open: () => live() && (options.hello ? void (link.helloAt = Date.now()) : hooks.opened(link)),
     });
     arm(link, ms, options.hello ? 'WELCOME' : 'open socket', hooks.lost);
   } catch (error) {

@@ -77,22 +77,20 @@ describe('createMeter', () => {
     expect(m.since(() => true)).toBe(0);
   });
 
-  it('lets probe seeds stand in until the first real sample replaces them all', () => {
-    const m = createMeter(5000, 1000);
-    m.seed(0, 900);
-    m.seed(10, 900);
-    expect(m.quality(100)).toMatchObject({ rtt: 900, samples: 2 });
-    m.ping(100);
-    expect(m.pong(100, 120)).toBe(20);
-    m.seed(200, 900); // too late: ignored
-    expect(m.quality(300)).toMatchObject({ rtt: 20, samples: 1 });
-  });
-
-  it('lets a real loss replace the seeds too', () => {
-    const m = createMeter(5000, 1000);
-    m.seed(0, 10);
+  it('tells of each outcome once the window has it; a PING sent from there stays pending', () => {
+    const told: Array<[number | null, number]> = [];
+    const m = createMeter(5000, 1000, (rtt) => {
+      told.push([rtt, m.quality(2000).samples]);
+      if (rtt === null) m.ping(1500); // as the probe does: the next PING at once
+    });
     m.ping(0);
-    m.expire(1000);
-    expect(m.quality(1000)).toEqual({ rtt: null, loss: 1, jitter: null, samples: 1 });
+    m.ping(10);
+    expect(m.pong(10, 30)).toBe(20);
+    m.expire(1000); // the PING of 0 is lost, and the next one leaves from inside expire()
+    expect(told).toEqual([[20, 1], [null, 2]]);
+    expect(m.pong(1500, 1540)).toBe(40);
+    expect(told).toEqual([[20, 1], [null, 2], [40, 3]]);
+    m.pong(1500, 1600); // answered already: nothing
+    expect(told).toHaveLength(3);
   });
 });

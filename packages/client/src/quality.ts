@@ -31,14 +31,8 @@ export interface Meter {
   expire(now: number): void;
   /** Drops pending PINGs: their transport is gone, so a missing PONG says nothing about the network. */
   forget(): void;
-  /** A sample, as if a PING had left at `at`. */
+  /** A sample timed otherwise (HELLO → WELCOME), as if a PING had left at `at`. */
   add(at: number, rtt: number | null): void;
-  /**
-   * A sample from the connect-time probe. Seeds stand in until the first answer (or loss) of the
-   * transport's own PINGs, which replaces them all: a burst of probes at connect would otherwise
-   * outweigh the first seconds of real samples. Ignored once there are real ones.
-   */
-  seed(at: number, rtt: number | null): void;
   /** The estimate over samples that left after `now - windowMs`. */
   quality(now: number): Quality;
   /** When the newest run of samples passing `test` began (its first departure); null if the newest sample fails it. */
@@ -48,24 +42,22 @@ export interface Meter {
 /**
  * @param windowMs samples that left longer ago leave the window
  * @param timeoutMs a PING unanswered this long is a loss
+ * @param sampled told of each sample once the window has it (the probe counts them)
  */
-export function createMeter(windowMs: number, timeoutMs: number): Meter {
+export function createMeter(windowMs: number, timeoutMs: number, sampled?: (rtt: number | null) => void): Meter {
   let samples: Array<[at: number, rtt: number | null]> = [];
   let pending: number[] = [];
-  /** Every sample held is a seed (none is, once a real one arrived). */
-  let seeded = true;
   const prune = (now: number) => (samples = samples.filter(([at]) => at > now - windowMs));
-  const add = (at: number, rtt: number | null) => {
+  const insert = (at: number, rtt: number | null) => {
     // Answers can overtake losses that are detected later: keep departure order.
     let i = samples.length;
     while (i > 0 && samples[i - 1]![0] > at) i--;
     samples.splice(i, 0, [at, rtt]);
     prune(samples[samples.length - 1]![0]);
   };
-  const real = (at: number, rtt: number | null) => {
-    if (seeded) samples = [];
-    seeded = false;
-    add(at, rtt);
+  const add = (at: number, rtt: number | null) => {
+    insert(at, rtt);
+    sampled?.(rtt);
   };
   return {
     ping: (now) => void pending.push(now),
@@ -74,16 +66,18 @@ export function createMeter(windowMs: number, timeoutMs: number): Meter {
       if (i < 0) return undefined;
       pending.splice(i, 1);
       const rtt = now - n < timeoutMs ? Math.max(0, now - n) : null;
-      real(n, rtt);
+      add(n, rtt);
       return rtt ?? undefined;
     },
     expire(now) {
-      // Keeps the young ones; the others become losses (void: falsy).
-      pending = pending.filter((n) => now - n < timeoutMs || void real(n, null));
+      // The young ones stay pending; the others become losses. `sampled` may send a PING: it
+      // must find `pending` already updated.
+      const old = pending.filter((n) => now - n >= timeoutMs);
+      if (old.length) pending = pending.filter((n) => now - n < timeoutMs);
+      for (const n of old) add(n, null);
     },
     forget: () => void (pending = []),
     add,
-    seed: (at, rtt) => seeded && add(at, rtt),
     quality: (now) => summarize(prune(now).map(([, rtt]) => rtt)),
     since(test) {
       let at: number | null = null;

@@ -166,13 +166,15 @@ export interface AdaptiveOptions {
   /** A quality PING unanswered this long counts as lost. Also how long a WebSocket has to answer the PING that tests it before a switch. Default 1,000. */
   pingTimeoutMs?: number;
   /**
-   * Connect-time probe: `count` timed `GET {url}/ping` requests, each lost after `timeoutMs`. The
-   * first answer picks the first transport (one round trip; the connection starts then), the rest
-   * seed the quality window, and if they disagree once complete the session switches ('probe').
-   * A first answer within `maxRttMs / 4` ends it there. `false` disables it. Default
-   * `{ count: 3, timeoutMs: 1000 }`.
+   * The probe: the first `count` RTT samples of a session (and again after the browser's `online`)
+   * decide where it runs. No request goes before the first transport: the client connects on the
+   * first of `transports`, PINGs as the session attaches and again as each answer (or loss) comes
+   * in. The first sample moves the session at once if it points to the other transport (bad:
+   * RTT > `maxRttMs` or lost → SSE; otherwise → WebSocket), and the whole count again if it
+   * disagrees ('probe'). A first answer within `maxRttMs / 4` ends it there. `false` disables it
+   * (the policy alone decides). Default `{ count: 3 }`.
    */
-  probe?: false | { count?: number; timeoutMs?: number };
+  probe?: false | { count?: number };
   /** A WebSocket attempt without WELCOME (or, for a switch, without an open socket) after this long is abandoned for the next transport. Default 1,500. */
   websocketTimeoutMs?: number;
   /** After WebSocket proved unusable, retry it in the background with capped exponential backoff. Defaults 5,000 and 60,000. */
@@ -240,7 +242,7 @@ export interface TransportChange {
   to: TransportName | null;
   /**
    * 'session_created', 'session_resumed', 'fallback' (the preferred transport could not connect),
-   * 'probe' (the connect-time probe chose), 'degraded' and 'recovered' (the policy), 'manual'
+   * 'probe' (the probe's samples chose), 'degraded' and 'recovered' (the policy), 'manual'
    * (switchTransport), 'websocket_unusable' (resumed on SSE after WebSocket failed), or the error
    * code of a drop (to: null).
    */

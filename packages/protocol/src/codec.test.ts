@@ -128,7 +128,8 @@ describe('decoding never throws on bad input', () => {
     const body = { v: 1, sid: 's', resumed: true, ack: 3, heartbeatMs: 15000, heartbeatTimeoutMs: 10000, sessionTtlMs: 30000, maxMessageBytes: 65536 };
     const welcome = (over: Record<string, unknown>) => decodeServerFrame(JSON.stringify([25, { ...body, ...over }]));
     expect(welcome({})).toEqual({ ok: true, frame: { type: 'welcome', ...body } });
-    for (const [field, value] of [['v', -1], ['sid', 7], ['resumed', 'yes'], ['ack', 1.5], ['heartbeatMs', null], ['heartbeatTimeoutMs', '1'], ['sessionTtlMs', -5], ['maxMessageBytes', 0], ['token', 42]] as const) {
+    expect(welcome({ held: 0, batch: 8, posts: 2 })).toEqual({ ok: true, frame: { type: 'welcome', ...body, held: 0, batch: 8, posts: 2 } });
+    for (const [field, value] of [['v', -1], ['sid', 7], ['resumed', 'yes'], ['ack', 1.5], ['heartbeatMs', null], ['heartbeatTimeoutMs', '1'], ['sessionTtlMs', -5], ['maxMessageBytes', 0], ['token', 42], ['held', -1], ['held', 'soon']] as const) {
       const decoded = welcome({ [field]: value });
       expect(decoded).toMatchObject({ ok: false, code: 'bad_frame' });
       if (!decoded.ok) expect(decoded.message).toContain(`welcome.${field}`);

@@ -250,6 +250,7 @@ const WELCOME: Array<[key: keyof WelcomeFrame, rule: Rule, optional?: true]> = [
   ['token', STRING, true],
   ['batch', SEQ, true],
   ['posts', SEQ, true],
+  ['held', COUNT, true],
 ];
 
 function checkWelcome(body: unknown): string | WelcomeFrame {

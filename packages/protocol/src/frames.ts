@@ -149,6 +149,12 @@ export interface WelcomeFrame {
    * sequence order (its limits.postsInFlight; protocol.md §5). Absent: one at a time.
    */
   posts?: number;
+  /**
+   * Milliseconds between the server reading the HELLO and writing this WELCOME (authenticate(), a
+   * handoff from another node): what a client subtracts when it times HELLO → WELCOME as a round
+   * trip (protocol.md §5, "Probe"). Absent from older servers.
+   */
+  held?: number;
 }
 
 /**

@@ -162,7 +162,7 @@ export async function handshake<U extends UserBase>(core: HandshakeCore<U>, hell
 }
 
 /** The WELCOME for an opened session; the token only when the session is new. */
-export function welcomeFrame<U extends UserBase>(options: ResolvedOptions<U>, opened: Opened<U>): string {
+export function welcomeFrame<U extends UserBase>(options: ResolvedOptions<U>, opened: Opened<U>, helloAt: number): string {
   const { session, resumed } = opened;
   const welcome = {
     type: 'welcome' as const,
@@ -176,6 +176,7 @@ export function welcomeFrame<U extends UserBase>(options: ResolvedOptions<U>, op
     maxMessageBytes: options.limits.maxMessageBytes,
     batch: options.limits.maxBatchFrames,
     posts: options.limits.postsInFlight,
+    held: Math.max(0, Date.now() - helloAt),
   };
   return encodeFrame(resumed ? welcome : { ...welcome, token: session.token });
 }

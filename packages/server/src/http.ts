@@ -157,6 +157,7 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
     if (!decoded.ok) decoded = decodeClientFrame(splitBatch(text)[0] ?? '', limits);
     if (!decoded.ok) return failCode(c, decoded.code, decoded.message);
     const hello = decoded.frame;
+    const helloAt = Date.now();
     if (hello.type !== 'hello') return failCode(c, 'bad_frame', `expected a HELLO frame, got ${hello.type}`);
     if (hello.sid !== undefined) return failCode(c, 'bad_request', 'POST /session only creates sessions: resume with GET /sse');
     const headers = c.req.raw.headers;
@@ -170,7 +171,7 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
       ip: incoming.socket?.remoteAddress,
     }));
     if (!result.ok) return fail(c, result);
-    return c.body(welcomeFrame(host.options, result), 200, { ...timed(c), 'content-type': 'application/json' });
+    return c.body(welcomeFrame(host.options, result, helloAt), 200, { ...timed(c), 'content-type': 'application/json' });
   });
 
   // protocol.md §5: an SSE client that closes for good says so, since a dropped stream cannot tell
@@ -187,6 +188,7 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
   app.get(Paths.sse, async (c) => {
     const { incoming, outgoing } = c.env ?? {};
     if (!incoming || !outgoing) return notOnNode(c);
+    const helloAt = Date.now();
     const sid = c.req.header(WirehopHeaders.session);
     const token = c.req.header(WirehopHeaders.token);
     if (!sid || !token) return failCode(c, 'bad_request', `GET /sse needs the ${WirehopHeaders.session} and ${WirehopHeaders.token} headers`);
@@ -204,7 +206,7 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
       Defaults.sseRetryMs,
       () => session.detach(downstream, Date.now()),
     );
-    session.attach(downstream, result.ack, welcomeFrame(host.options, result), Date.now());
+    session.attach(downstream, result.ack, welcomeFrame(host.options, result, helloAt), Date.now());
     return RESPONSE_ALREADY_SENT;
   });
 

@@ -300,6 +300,22 @@ describe('SSE + POST', () => {
   });
 });
 
+describe('WELCOME.held: how long the server held the HELLO (protocol.md §5, "Probe")', () => {
+  it('covers a slow authenticate() on WebSocket and POST /session, and is small for a resume', async () => {
+    const { url } = await start({ authenticate: () => new Promise((r) => setTimeout(() => r({ id: 'u' }), 60)) });
+    const { welcome } = await wsSession(url);
+    expect(welcome.held).toBeGreaterThanOrEqual(59); // whole milliseconds on both ends
+    const res = await post(url, '/session', encodeFrame(hello()), { 'content-type': 'application/json' });
+    const created = decodeServerFrame(res.text);
+    expect(created).toMatchObject({ ok: true, frame: { type: 'welcome' } });
+    const { sid, token, held } = (created as { frame: WelcomeFrame }).frame;
+    expect(held).toBeGreaterThanOrEqual(59);
+    const sse = await rawSse(url, { 'x-wirehop-session': sid, 'x-wirehop-token': token! });
+    await sse.until(1);
+    expect((sse.frames[0] as WelcomeFrame).held).toBeLessThan(59); // no authenticate() on a resume
+  });
+});
+
 describe('SSE + POST: several bodies in flight (protocol.md §5)', () => {
   async function session(options: ServerOptions = {}) {
     const { wh, url } = await start(options);

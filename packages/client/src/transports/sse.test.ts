@@ -84,7 +84,7 @@ describe('sse transport requests', () => {
     await until(() => acks.length === 2);
     expect(bodies).toEqual(['[4,1,"n",1]\n[20,7]\n[4,2,"n",2]\n[4,3,"n",3]\n', '[4,4,"n",4]\n[4,5,"n",5]\n']);
     // Requests fetch can send without cloning them first (see request() in sse.ts).
-    expect(inits.map((i) => [i.redirect, i.window])).toEqual(inits.map(() => ['error', null]));
+    expect(inits.map((i) => [i.redirect, i.window, i.cache])).toEqual(inits.map(() => ['error', null, 'no-store']));
     t.close(new Error('switching') as never);
   });
 });

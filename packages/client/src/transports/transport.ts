@@ -38,7 +38,7 @@ export interface TransportHandlers {
   alive(): void;
   /** The transport failed. Called at most once, never after close(). */
   close(error: WirehopError): void;
-  /** WebSocket without `hello`: the socket is open and `send` works. */
+  /** WebSocket: the socket is open and `send` works; HELLO, if given, has just gone. */
   open?(): void;
 }
 

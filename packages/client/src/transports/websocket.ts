@@ -56,7 +56,7 @@ export const websocket: TransportFactory = (options, handlers) => {
   socket.onopen = () => {
     if (done) return;
     if (options.hello) socket.send(encodeClientControl(options.hello));
-    else handlers.open?.();
+    handlers.open?.();
   };
   socket.onmessage = ({ data }: { data: unknown }) => {
     if (done) return;

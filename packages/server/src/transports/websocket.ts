@@ -87,6 +87,8 @@ export class WsConnection<U extends UserBase> {
   private phase: Phase = 'hello';
   private session: ServerSession<U> | null = null;
   private early: ReadonlyArray<[RawData, boolean]> | Array<[RawData, boolean]> = [];
+  /** When HELLO was read: WELCOME says how long the server held it. */
+  private helloAt = 0;
   private readonly downstream: WsDownstream;
   /**
    * The upgrade request, until HELLO has read what authenticate() sees from it: an idle session
@@ -162,6 +164,7 @@ export class WsConnection<U extends UserBase> {
     if (decoded.frame.type === 'ping') return this.downstream.write(encodeFrame({ type: 'pong', n: decoded.frame.n }));
     if (decoded.frame.type !== 'hello') return this.fail('bad_frame', `expected HELLO as the first frame, got ${decoded.frame.type}`);
     this.phase = 'opening';
+    this.helloAt = Date.now();
     const req = this.request!;
     this.request = null;
     const raw = req.headers;
@@ -197,7 +200,7 @@ export class WsConnection<U extends UserBase> {
     const session = result.session;
     this.session = session;
     this.phase = 'open';
-    session.attach(this.downstream, result.ack, welcomeFrame(this.host.options, result), Date.now());
+    session.attach(this.downstream, result.ack, welcomeFrame(this.host.options, result, this.helloAt), Date.now());
     const early = this.early;
     this.early = NOTHING_EARLY;
     for (const [data, isBinary] of early) this.onFrame(data, isBinary);
