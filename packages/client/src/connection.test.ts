@@ -178,6 +178,65 @@ afterEach(() => {
 });
 const track = <T extends { client: WirehopClient }>(x: T) => (clients.push(x.client), x);
 
+describe('frames after HELLO', () => {
+  const seqs = (frames: ClientFrame[]) => frames.flatMap((f) => ('seq' in f ? [`${f.type} ${f.seq}`] : []));
+
+  it('what was queued before the socket opened follows HELLO at once, and is not sent again after WELCOME', async () => {
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false }));
+    const subscribed = client.channel('room').subscribe();
+    const sent = client.send('x', 'a');
+    await settle();
+    const ws = net.sockets[0]!;
+    ws.open();
+    expect(types(ws.sent)).toEqual(['hello', 'subscribe', 'send']);
+    const queuedLater = client.send('x', 'b'); // after HELLO, before WELCOME: waits for it
+    await settle();
+    expect(ws.sent).toHaveLength(3);
+    ws.push(welcome({ token: 'T' }));
+    await settle();
+    expect(seqs(ws.sent)).toEqual(['subscribe 1', 'send 2', 'send 3']);
+    ws.push({ type: 'reply', seq: 1, re: 1, data: { presence: false } }, { type: 'ack', ack: 3 });
+    await expect(subscribed).resolves.toMatchObject({ presence: false });
+    await expect(Promise.all([sent, queuedLater])).resolves.toEqual([undefined, undefined]);
+  });
+
+  it('a resume sends what the server had not acked right after HELLO; WELCOME.ack below it sends nothing twice', async () => {
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false, reconnect: { initialDelayMs: 10, maxDelayMs: 10 } }));
+    const ws = await onWebSocket(net, client);
+    const sends = [client.send('x', 1), client.send('x', 2), client.send('x', 3)];
+    await settle();
+    ws.push({ type: 'ack', ack: 1 });
+    ws.drop(1006);
+    await settle(20);
+    const again = net.sockets[1]!;
+    again.open();
+    expect(types(again.sent)).toEqual(['hello', 'send', 'send']);
+    expect(again.sent[0]).toMatchObject({ type: 'hello', sid: 'S' });
+    again.push(welcome({ resumed: true, ack: 1 })); // seq 2 and 3 are on their way, behind the HELLO
+    await settle();
+    expect(seqs(again.sent)).toEqual(['send 2', 'send 3']);
+    again.push({ type: 'ack', ack: 3 });
+    await expect(Promise.all(sends)).resolves.toEqual([undefined, undefined, undefined]);
+  });
+
+  it('at most 64 of them; the rest go once WELCOME came', async () => {
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false }));
+    const sends = Array.from({ length: 100 }, (_, i) => client.send('x', i));
+    await settle();
+    const ws = net.sockets[0]!;
+    ws.open();
+    expect(ws.sent).toHaveLength(65);
+    ws.push(welcome({ token: 'T' }));
+    await settle();
+    expect(seqs(ws.sent)).toEqual(Array.from({ length: 100 }, (_, i) => `send ${i + 1}`));
+    ws.push({ type: 'ack', ack: 100 });
+    await expect(Promise.all(sends)).resolves.toHaveLength(100);
+  });
+});
+
 describe('switching WebSocket → SSE', () => {
   it('resumes on SSE while WebSocket keeps delivering, then closes it as superseded: one ordered stream', async () => {
     const net = createNet();

@@ -49,6 +49,12 @@ import type { ClientOptions, ClientState, ClientStats, TransportName } from './t
 
 type Timer = ReturnType<typeof setTimeout> | undefined;
 
+/**
+ * Most frames sent after HELLO before WELCOME, one per message (the server's batch size is not known
+ * yet); the rest go batched once it is. Well under what a server buffers (1,024 messages).
+ */
+const PIPELINED = 64;
+
 /** What every operation of a closed client rejects with. */
 export const clientClosed = () => new WirehopError('client_closed', 'the client is closed');
 
@@ -207,6 +213,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     },
     lost,
     opened: test,
+    greeted,
   };
 
   /**
@@ -244,6 +251,19 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     // the resume still asks for, and refuse it as replay_unavailable (the end of the session).
     send: () => void (cur && sess.in.unacked > 0 && !next?.resuming && ackAll(cur)),
   });
+
+  /**
+   * HELLO left on a new socket. The frames waiting in the outbox follow it at once (protocol.md §4):
+   * the server applies them once it attached the session, so what the application did before the
+   * connection was up (a subscribe, above all) is answered a round trip sooner. WELCOME.ack then
+   * says what is missing, and attach() sends only what this socket has not carried yet.
+   */
+  function greeted(link: Link) {
+    link.helloAt = Date.now();
+    const frames = sess.frames(sess.out.acked).slice(0, PIPELINED);
+    link.sent = sess.out.acked + frames.length;
+    link.t!.send(frames);
+  }
 
   /** A WebSocket candidate opened: it must answer a PING before the session moves onto it. */
   function test(link: Link) {
@@ -368,7 +388,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     nextPing = ad && link.rtt === undefined ? lastSeen : lastSeen + pingEvery;
     meter.forget();
     if (link.name !== 'sse') slots?.free();
-    link.t!.send(sess.frames(w.ack));
+    link.t!.send(sess.frames(Math.max(w.ack, link.sent ?? 0)));
     acks.later();
     setTransport(link.name, reason);
   }

@@ -29,6 +29,8 @@ export interface Link {
   /** WebSocket: when HELLO left on the open socket, and the round trip its WELCOME took (the server's hold left out). */
   helloAt?: number;
   rtt?: number;
+  /** WebSocket: the last client seq sent after HELLO, before WELCOME. */
+  sent?: number;
 }
 
 /** What the connection does with a link's events; only called while `live(link)`. */
@@ -41,6 +43,8 @@ export interface LinkHooks {
   lost(link: Link, error: WirehopError): void;
   /** A WebSocket opened without HELLO (`options.hello` unset): test it. */
   opened(link: Link): void;
+  /** A WebSocket opened and its HELLO just left. */
+  greeted(link: Link): void;
 }
 
 /** Starts `link.name`'s transport; its first step (WELCOME, or an open socket to test) has `ms`. */
@@ -59,7 +63,7 @@ export function openLink(link: Link, options: TransportOptions, ms: number, hook
       },
       alive: () => hooks.alive(link),
       close: (error) => live() && hooks.lost(link, error),
-      open: () => live() && (options.hello ? void (link.helloAt = Date.now()) : hooks.opened(link)),
+      open: () => live() && (options.hello ? hooks.greeted : hooks.opened)(link),
     });
     arm(link, ms, options.hello ? 'WELCOME' : 'open socket', hooks.lost);
   } catch (error) {

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 // lowered from 14,200 when the codec's tables were split by direction (13,707 then, + 3 %), and from
 // 14,190 when the error codes' meanings moved into a table of their own (13,327 then); raised from
 // 13,340 when draining came in (server_draining, and retrying the same transport on it: 13,346 then).
-const CEILING_BYTES = 13_310;
+const CEILING_BYTES = 13_365;
 
 interface Measure {
   gzip: number;

@@ -300,6 +300,37 @@ describe('SSE + POST', () => {
   });
 });
 
+describe('WebSocket: frames right behind HELLO (protocol.md §4)', () => {
+  const slowAuth = { authenticate: () => new Promise<{ id: string }>((r) => setTimeout(() => r({ id: 'u' }), 50)) };
+
+  it('are held while authenticate() runs, then applied in order once the session is attached', async () => {
+    const { url } = await start(slowAuth);
+    const raw = rawWs(url);
+    await raw.opened;
+    raw.send(hello());
+    raw.send('[1,1,"news"]');
+    raw.send('[3,2,"news","e","first"]');
+    const welcome = await raw.next('welcome');
+    expect(welcome.ack).toBe(0);
+    const event = await raw.next('event');
+    expect(event).toMatchObject({ channel: 'news', event: 'e', data: 'first' });
+    expect(raw.frames.map((f) => f.type)).toEqual(['welcome', 'reply', 'event', 'reply']);
+  });
+
+  it('more than 1,024 messages of them is out_of_order, and other sessions are untouched', async () => {
+    const { url } = await start(slowAuth);
+    const other = await wsSession(url);
+    const raw = rawWs(url);
+    await raw.opened;
+    raw.send(hello());
+    for (let i = 0; i < 1025; i++) raw.send({ type: 'ping', n: i });
+    expect(await raw.closed).toBe(4409);
+    expect(raw.frames.at(-1)).toMatchObject({ type: 'error', code: 'out_of_order' });
+    other.raw.send({ type: 'ping', n: 7 });
+    await expect(other.raw.next('pong')).resolves.toMatchObject({ n: 7 });
+  });
+});
+
 describe('WELCOME.held: how long the server held the HELLO (protocol.md §5, "Probe")', () => {
   it('covers a slow authenticate() on WebSocket and POST /session, and is small for a resume', async () => {
     const { url } = await start({ authenticate: () => new Promise((r) => setTimeout(() => r({ id: 'u' }), 60)) });

@@ -1,0 +1,34 @@
+/**
+ * What an application does before its connection is up goes out right behind the HELLO on a
+ * WebSocket (protocol.md §4), so it is answered a round trip sooner: measured here from the server's
+ * side, through a netsim proxy that delays each direction by 100 ms.
+ */
+import { afterEach, expect, it } from 'vitest';
+import type { ClientState } from '@wirehop/client';
+import { startFixture, type Fixture } from './helpers/fixture.js';
+
+let fx: Fixture | undefined;
+afterEach(async () => {
+  await fx?.close();
+  fx = undefined;
+});
+
+it('the server authorizes a subscribe made before connect while its WELCOME is still on the way to the client', async () => {
+  const seen: ClientState[] = [];
+  let client: ReturnType<Fixture['client']> | undefined;
+  fx = await startFixture();
+  fx.wh.channel('room', {
+    authorize: () => {
+      seen.push(client!.state);
+      return true;
+    },
+  });
+  const { url, proxy } = await fx.proxied();
+  proxy.set({ latencyMs: 100 });
+  client = fx.client({ url, transports: ['websocket'] });
+  const subscribed = client.channel('room').subscribe();
+  await subscribed;
+  // Without the frames after HELLO, the subscribe would leave only once WELCOME arrived.
+  expect(seen).toEqual(['connecting']);
+  expect(client.state).toBe('connected');
+}, 20_000);
