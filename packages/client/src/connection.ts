@@ -1,6 +1,8 @@
 /**
- * The connection lifecycle of one client's session: connect, fall back to the next transport, reconnect with backoff, resume, the heartbeat watchdog and quality PINGs, and
- * make-before-break switches of the live session from one transport to the other.
+ * The connection lifecycle of one client's session: connect, fall back to the next transport,
+ * reconnect with backoff, resume, the heartbeat watchdog and quality PINGs (the first ones are the
+ * probe, adaptive.ts), and make-before-break switches of the live session from one transport to the
+ * other.
  *
  * Every transport attempt is a Link (link.ts). `cur` carries the session (its WELCOME arrived);
  * `next` is the attempt under way: the connection itself while there is no `cur`, else a switch
@@ -181,8 +183,8 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
         else if (retryTimer && !offline) retry(true);
       },
     });
-    // No request before the first transport: its first PINGs are the probe, and move the session
-    // at once if they say the network wants the other one.
+    // No request before the first transport: its first round trips are the probe, and move the
+    // session at once if they say the network wants the other one.
     ad?.probe();
     void connect();
   }
