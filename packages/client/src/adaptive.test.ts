@@ -274,12 +274,17 @@ describe('decisions', () => {
 });
 
 describe('the probe', () => {
+  /** A sample, then the evaluation that follows every sample in the connection. */
+  const feed = (ad: ReturnType<typeof setup>['ad'], rtt: number | null) => {
+    ad.sampled(rtt);
+    ad.evaluate(Date.now());
+  };
   /** Arms the probe on `current` and feeds it these samples (null: lost), as the link's PINGs would. */
   function probing(rtts: Array<number | null>, options: AdaptiveOptions = {}, current: TransportName = 'websocket') {
     const s = setup(options);
     s.state.current = current;
     s.ad.probe();
-    for (const rtt of rtts) s.ad.sampled(rtt);
+    for (const rtt of rtts) feed(s.ad, rtt);
     return s;
   }
   const probe = (to: TransportName) => ({ to, reason: 'probe', confirm: undefined });
@@ -309,9 +314,9 @@ describe('the probe', () => {
     expect(state.requests).toEqual([probe('sse')]);
     state.current = 'sse'; // the switch went through
     ad.switched(Date.now());
-    ad.sampled(20);
+    feed(ad, 20);
     expect(state.requests).toHaveLength(1);
-    ad.sampled(20); // median 20 ms
+    feed(ad, 20); // median 20 ms
     expect(state.requests).toEqual([probe('sse'), probe('websocket')]);
     ad.evaluate(Date.now()); // once
     expect(state.requests).toHaveLength(2);
@@ -321,7 +326,7 @@ describe('the probe', () => {
     const s = setup();
     s.state.busy = true;
     s.ad.probe();
-    s.ad.sampled(900);
+    feed(s.ad, 900);
     expect(s.state.requests).toEqual([]);
     s.state.busy = false;
     s.ad.evaluate(Date.now());
@@ -333,17 +338,17 @@ describe('the probe', () => {
     const off = probing([900, 900], { probe: false });
     expect(off.state).toMatchObject({ requests: [], pings: 0 });
     const unarmed = setup();
-    unarmed.ad.sampled(900);
+    feed(unarmed.ad, 900);
     expect(unarmed.state).toMatchObject({ requests: [], pings: 0 });
   });
 
   it('runs again on demand (the network changed), starting afresh', () => {
     const { ad, state } = probing([20]);
     ad.probe();
-    ad.sampled(100); // not settled by one sample: the next PING
+    feed(ad, 100); // not settled by one sample: the next PING
     expect(state.pings).toBe(1);
     ad.probe(); // again, while it runs: its samples start over
-    ad.sampled(900);
+    feed(ad, 900);
     expect(state.requests).toEqual([probe('sse')]);
   });
 
@@ -351,7 +356,7 @@ describe('the probe', () => {
     const { ad, state } = probing([]);
     ad.close();
     ad.probe();
-    ad.sampled(900);
+    feed(ad, 900);
     expect(state).toMatchObject({ requests: [], pings: 0 });
   });
 
@@ -360,6 +365,7 @@ describe('the probe', () => {
     ad.probe();
     meter.ping(T0);
     meter.expire(T0 + 1000); // lost
+    ad.evaluate(T0 + 1000);
     expect(state.requests).toEqual([probe('sse')]);
     expect(state.pings).toBe(1);
   });

@@ -1,5 +1,6 @@
 /**
- * Adaptive transport: turns the quality window into switch requests. It runs the probe, keeps the streaks the policy reads, tracks whether WebSocket is usable here, and re-probes
+ * Adaptive transport: turns the quality window into switch requests. It runs the probe, keeps the
+ * streaks the policy reads, tracks whether WebSocket is usable here, and re-probes
  * it in the background with capped exponential backoff after it failed. The decisions are pure
  * (policy.ts); this only feeds them and passes them on. No downgrade is permanent.
  */
@@ -64,7 +65,7 @@ export interface Adaptive {
    * points elsewhere, and the whole count again if it disagrees. A no-op when disabled.
    */
   probe(): void;
-  /** Each PING's outcome (meter.ts): an RTT, or null for a loss. */
+  /** Each sample as the meter takes it (an RTT, or null for a loss); evaluate() comes next, as after any sample. */
   sampled(rtt: number | null): void;
   /** After each sample: update the streaks and maybe ask for a switch. */
   evaluate(now: number): void;
@@ -124,7 +125,6 @@ export function createAdaptive(c: AdaptiveConfig, host: AdaptiveHost): Adaptive 
       if (n === 1 || done) probed = to;
       if (done) probing = undefined;
       else host.ping();
-      self.evaluate(Date.now());
     },
     evaluate(now) {
       const quality = meter.quality(now);

@@ -410,7 +410,6 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     const now = Date.now();
     // Losses first: the probe may send its next PING from here, which puts the regular one off.
     meter.expire(now);
-    if (link !== cur) return;
     const b = beat(now, lastSeen, nextPing, deadAfter, pingEvery);
     if (b.dead) return lost(link, new WirehopError('heartbeat_timeout', `nothing received for ${deadAfter} ms`));
     if (b.ping) ping(link);
