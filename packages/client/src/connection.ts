@@ -22,6 +22,7 @@
 import {
   Defaults,
   ErrorCodes,
+  PIPELINED_FRAMES,
   WirehopError,
   encodeClientControl,
   isErrorCode,
@@ -50,12 +51,6 @@ import { asWirehopError } from './transports/transport.js';
 import type { ClientOptions, ClientState, ClientStats, TransportName } from './types.js';
 
 type Timer = ReturnType<typeof setTimeout> | undefined;
-
-/**
- * Most frames sent after HELLO before WELCOME, one per message (the server's batch size is not known
- * yet); the rest go batched once it is. Well under what a server buffers (1,024 messages).
- */
-const PIPELINED = 64;
 
 /** What every operation of a closed client rejects with. */
 export const clientClosed = () => new WirehopError('client_closed', 'the client is closed');
@@ -262,7 +257,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
    */
   function greeted(link: Link) {
     link.helloAt = Date.now();
-    const frames = sess.frames(sess.out.acked).slice(0, PIPELINED);
+    const frames = sess.frames(sess.out.acked).slice(0, PIPELINED_FRAMES);
     link.sent = sess.out.acked + frames.length;
     link.t!.send(frames);
   }

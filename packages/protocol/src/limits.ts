@@ -41,6 +41,12 @@ export const Defaults = {
 
 export type Limits = typeof Defaults;
 
+/**
+ * Most frames a client sends right behind HELLO, one per message, before WELCOME has said what the
+ * server has (protocol.md §4). A server holds at least this many: its `maxEarlyMessages` cannot be lower.
+ */
+export const PIPELINED_FRAMES = 64;
+
 /** URL paths under the server's base path. */
 export const Paths = {
   websocket: '/ws',

@@ -1,4 +1,4 @@
-import { Defaults } from '@wirehop/protocol';
+import { Defaults, PIPELINED_FRAMES } from '@wirehop/protocol';
 import { describe, expect, it } from 'vitest';
 import { resolveOptions, ServerDefaults } from './options.js';
 
@@ -22,6 +22,7 @@ describe('resolveOptions', () => {
       highWaterMarkBytes: Defaults.highWaterMarkBytes,
       maxChannelLength: Defaults.maxChannelLength,
       maxNameLength: Defaults.maxNameLength,
+      maxEarlyMessages: 1024,
     });
     expect(typeof o.onError).toBe('function');
   });
@@ -37,6 +38,8 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ heartbeatMs: 0 })).toThrow(/options\.heartbeatMs must be an integer/);
     expect(() => resolveOptions({ sessionTtlMs: 1.5 })).toThrow(/sessionTtlMs/);
     expect(() => resolveOptions({ limits: { maxBatchFrames: -1 } })).toThrow(/limits\.maxBatchFrames/);
+    // Below what a client may send behind its HELLO, every connection of the reference client would be refused.
+    expect(() => resolveOptions({ limits: { maxEarlyMessages: PIPELINED_FRAMES - 1 } })).toThrow(/limits\.maxEarlyMessages must be an integer from 64/);
     expect(() => resolveOptions({ path: 'wirehop' })).toThrow(/options\.path/);
     expect(() => resolveOptions({ origins: ['https://a.example/path'] })).toThrow(/not an origin/);
     expect(() => resolveOptions({ cors: { credentials: 'yes' as unknown as boolean } })).toThrow(/cors\.credentials/);

@@ -3,7 +3,7 @@
  * programmer error, so it throws at once with a message that says what to change, rather than
  * misbehaving under load later.
  */
-import { Defaults } from '@wirehop/protocol';
+import { Defaults, PIPELINED_FRAMES } from '@wirehop/protocol';
 import type { Broker, HistoryLimits } from './broker.js';
 import { MemoryBroker } from './memory-broker.js';
 import type { AuthContext, ServerLimits, ServerOptions, Session, UserBase } from './types.js';
@@ -50,10 +50,17 @@ export const ServerDefaults = {
   drainMs: 10_000,
   /** How long a POST body that overtook an earlier one waits for it. */
   postWaitMs: 10_000,
+  /** WebSocket messages a client may send after HELLO before the WELCOME (held while authenticate() runs). */
+  maxEarlyMessages: 1024,
 } as const;
 
 /** Every limit's default: the shared ones, and the server's own. */
-const LIMIT_DEFAULTS = { ...Defaults, postsInFlight: ServerDefaults.postsInFlight, postWaitMs: ServerDefaults.postWaitMs };
+const LIMIT_DEFAULTS = {
+  ...Defaults,
+  postsInFlight: ServerDefaults.postsInFlight,
+  postWaitMs: ServerDefaults.postWaitMs,
+  maxEarlyMessages: ServerDefaults.maxEarlyMessages,
+};
 
 const TOP_KEYS = new Set([
   'path', 'authenticate', 'origins', 'cors', 'heartbeatMs', 'heartbeatTimeoutMs', 'sessionTtlMs', 'helloTimeoutMs',
@@ -62,7 +69,7 @@ const TOP_KEYS = new Set([
 ]);
 const LIMIT_KEYS = [
   'maxMessageBytes', 'maxBatchBytes', 'maxBatchFrames', 'postsInFlight', 'postWaitMs', 'replayBufferFrames', 'replayBufferBytes',
-  'highWaterMarkBytes', 'maxChannelLength', 'maxNameLength',
+  'highWaterMarkBytes', 'maxChannelLength', 'maxNameLength', 'maxEarlyMessages',
 ] as const;
 
 /** setTimeout clamps larger delays to 1 ms, which would turn a long timeout into a busy loop. */
@@ -85,7 +92,11 @@ function resolveLimits(input: unknown): ServerLimits {
   for (const key of Object.keys(given))
     if (!(LIMIT_KEYS as readonly string[]).includes(key)) fail(`unknown option limits.${key} (known: ${LIMIT_KEYS.join(', ')})`);
   const limits = {} as ServerLimits;
-  for (const key of LIMIT_KEYS) limits[key] = integer(`limits.${key}`, given[key], LIMIT_DEFAULTS[key], 1, key === 'postWaitMs' ? MAX_TIMER_MS : undefined);
+  for (const key of LIMIT_KEYS) {
+    // A client may send PIPELINED_FRAMES behind its HELLO: a server that refused them would refuse every connection.
+    const min = key === 'maxEarlyMessages' ? PIPELINED_FRAMES : 1;
+    limits[key] = integer(`limits.${key}`, given[key], LIMIT_DEFAULTS[key], min, key === 'postWaitMs' ? MAX_TIMER_MS : undefined);
+  }
   if (limits.maxMessageBytes > limits.maxBatchBytes)
     fail(`limits.maxMessageBytes (${limits.maxMessageBytes}) must not exceed limits.maxBatchBytes (${limits.maxBatchBytes}): a frame must fit in one POST`);
   if (limits.maxMessageBytes > limits.replayBufferBytes)

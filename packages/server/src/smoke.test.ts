@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import {
   decodeServerFrame,
   encodeFrame,
+  PIPELINED_FRAMES,
   hello,
   type ClientFrame,
   type ServerFrame,
@@ -328,6 +329,22 @@ describe('WebSocket: frames right behind HELLO (protocol.md §4)', () => {
     expect(raw.frames.at(-1)).toMatchObject({ type: 'error', code: 'out_of_order' });
     other.raw.send({ type: 'ping', n: 7 });
     await expect(other.raw.next('pong')).resolves.toMatchObject({ n: 7 });
+  });
+
+  it('limits.maxEarlyMessages sets how many: up to it they are applied, one more is out_of_order', async () => {
+    const { url } = await start({ ...slowAuth, limits: { maxEarlyMessages: PIPELINED_FRAMES } });
+    const within = rawWs(url);
+    await within.opened;
+    within.send(hello());
+    for (let n = 1; n <= PIPELINED_FRAMES; n++) within.send({ type: 'ping', n });
+    await within.next('welcome');
+    for (let n = 1; n <= PIPELINED_FRAMES; n++) await expect(within.next('pong')).resolves.toMatchObject({ n });
+    const over = rawWs(url);
+    await over.opened;
+    over.send(hello());
+    for (let n = 1; n <= PIPELINED_FRAMES + 1; n++) over.send({ type: 'ping', n });
+    expect(await over.closed).toBe(4409);
+    expect(over.frames.at(-1)).toMatchObject({ type: 'error', code: 'out_of_order', message: expect.stringContaining(`maxEarlyMessages (${PIPELINED_FRAMES})`) });
   });
 });
 

@@ -82,14 +82,17 @@ export interface HistoryResult {
   complete: boolean;
 }
 
-/** Options of {@link createWirehop}. Every number is validated at construction. */
-/** Size limits. Each defaults to the same-named entry of the protocol's Defaults (postsInFlight and postWaitMs, server-only, to the values given below); docs/guide.md says what happens when one is reached. */
 /**
  * A Node server that can carry WebSocket upgrades: http, https, or what @hono/node-server's serve()
  * returns (an HTTP/2 server with `allowHTTP1` carries them over its HTTP/1.1 connections).
  */
 export type UpgradableServer = HttpServer | HttpsServer | Http2Server | Http2SecureServer;
 
+/**
+ * Size limits. Each defaults to the same-named entry of the protocol's Defaults (postsInFlight,
+ * postWaitMs and maxEarlyMessages, server-only, to the values given below); docs/guide.md says what
+ * happens when one is reached.
+ */
 export interface ServerLimits {
   /** Largest frame either way, in bytes (64 KiB). */
   maxMessageBytes: number;
@@ -115,8 +118,14 @@ export interface ServerLimits {
   maxChannelLength: number;
   /** Longest event or method name (128 characters). */
   maxNameLength: number;
+  /**
+   * WebSocket messages a client may send right behind its HELLO, before the WELCOME (1,024): the
+   * server holds them while it handles the HELLO. One more is refused with `out_of_order`.
+   */
+  maxEarlyMessages: number;
 }
 
+/** Options of {@link createWirehop}. Every number is validated at construction. */
 export interface ServerOptions<U extends UserBase = UserBase> {
   /** Base path of the routes. Default '/wirehop'. */
   path?: string;

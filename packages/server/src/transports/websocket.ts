@@ -23,9 +23,6 @@ const CLIENT_CLOSED = 1000;
 /** What `early` becomes once open: nothing is buffered any more, so every connection can share one. */
 const NOTHING_EARLY: ReadonlyArray<[RawData, boolean]> = Object.freeze([]);
 
-/** Most messages buffered while authenticate() runs (a client may pipeline frames after HELLO). */
-const MAX_EARLY_MESSAGES = 1024;
-
 /** A WebSocket as a session's downstream. */
 export class WsDownstream implements Downstream {
   readonly kind = 'websocket' as const;
@@ -157,7 +154,7 @@ export class WsConnection<U extends UserBase> {
       case 'hello':
         return this.onHello(data, isBinary);
       case 'opening':
-        if (this.early.length >= MAX_EARLY_MESSAGES) return this.fail('out_of_order', 'too many frames before WELCOME');
+        if (this.early.length >= this.host.options.limits.maxEarlyMessages) return this.fail('out_of_order', `more than limits.maxEarlyMessages (${this.host.options.limits.maxEarlyMessages}) messages before WELCOME`);
         (this.early as Array<[RawData, boolean]>).push([data, isBinary]);
         return;
       case 'open':
