@@ -14,7 +14,6 @@ import { headersFromNode, parseCookies } from '../request-info.js';
 import type { ServerSession } from '../session.js';
 import type { UserBase } from '../types.js';
 import { applyClientFrame } from '../upstream.js';
-import { currentTick } from './tick.js';
 import { waitForDrain, type Downstream } from './transport.js';
 
 /** Close code of a client that is done with its session (RFC 6455 normal closure). */
@@ -27,11 +26,6 @@ const NOTHING_EARLY: ReadonlyArray<[RawData, boolean]> = Object.freeze([]);
 export class WsDownstream implements Downstream {
   readonly kind = 'websocket' as const;
   private corked = false;
-  /** The tick of the last frame written (tick.ts), and how many frames it had so far. */
-  private tick = 0;
-  private frames = 0;
-  /** The last tick that corked had more than one frame: the next one corks from its first. */
-  private bursting = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -48,16 +42,7 @@ export class WsDownstream implements Downstream {
 
   write(encodedFrame: string): void {
     if (!this.open) return;
-    const tick = currentTick();
-    if (this.tick !== tick) {
-      this.tick = tick;
-      this.frames = 1;
-      // A socket that got one frame in its last tick gets this one at once: in a fan-out, each
-      // recipient's frame leaves as the loop reaches it, not once the loop has framed everyone's.
-      if (!this.bursting) return void this.ws.send(encodedFrame);
-    } else this.frames++;
-    // A burst (a replay, publishes faster than ticks, the echoes of a batch): the tick's frames
-    // leave together at its end, in one syscall.
+    // Frames queued in the same tick (a replay, a burst of publishes) leave in one syscall.
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -67,10 +52,9 @@ export class WsDownstream implements Downstream {
     this.ws.send(encodedFrame);
   }
 
-  /** Called at the end of a tick that corked: what write() held leaves in one syscall. */
+  /** Called at the end of the tick that corked: what write() queued leaves in one syscall. */
   uncork(): void {
     this.corked = false;
-    this.bursting = this.frames > 1;
     this.socket.uncork();
   }
 
