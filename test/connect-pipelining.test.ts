@@ -1,7 +1,8 @@
 /**
- * What an application does before its connection is up goes out right behind the HELLO on a
- * WebSocket (protocol.md §4), so it is answered a round trip sooner: measured here from the server's
- * side, through a netsim proxy that delays each direction by 100 ms.
+ * What an application does before its connection is up goes out right behind the HELLO: on a
+ * WebSocket as the next messages (protocol.md §4), on SSE in the POST /session body (§5). So it is
+ * answered a round trip sooner: seen here from the server's side, through a netsim proxy that
+ * delays each direction by 100 ms.
  */
 import { afterEach, expect, it } from 'vitest';
 import type { ClientState } from '@wirehop/client';
@@ -31,4 +32,26 @@ it('the server authorizes a subscribe made before connect while its WELCOME is s
   // Without the frames after HELLO, the subscribe would leave only once WELCOME arrived.
   expect(seen).toEqual(['connecting']);
   expect(client.state).toBe('connected');
+}, 20_000);
+
+it('on SSE, the server authorizes a subscribe made before connect while the session is being created', async () => {
+  const seen: ClientState[] = [];
+  let client: ReturnType<Fixture['client']> | undefined;
+  fx = await startFixture();
+  fx.wh.channel('room', {
+    authorize: () => {
+      seen.push(client!.state);
+      return true;
+    },
+  });
+  const { url, proxy } = await fx.proxied();
+  proxy.set({ latencyMs: 100 });
+  client = fx.client({ url, transports: ['sse'] });
+  const subscribed = client.channel('room').subscribe();
+  await subscribed;
+  // Without the frames in the POST /session body, the subscribe would leave in a POST /send once
+  // the stream's WELCOME had arrived.
+  expect(seen).toEqual(['connecting']);
+  expect(client.state).toBe('connected');
+  expect(client.transport).toBe('sse');
 }, 20_000);

@@ -38,11 +38,14 @@ function createNet() {
   const streams: FakeStream[] = [];
   const posts: ClientFrame[][] = [];
   const requests: Array<{ method: string; path: string; headers: Record<string, string> }> = [];
+  /** POST /session bodies, as frames. */
+  const sessionBodies: ClientFrame[][] = [];
   const net = {
     sockets,
     streams,
     posts,
     requests,
+    sessionBodies,
     /** POST /session answers this. */
     created: welcome({ token: 'T' }),
     /** GET /sse: an HTTP error status instead of a stream. */
@@ -92,7 +95,10 @@ function createNet() {
     const method = init.method ?? 'GET';
     const headers = (init.headers ?? {}) as Record<string, string>;
     requests.push({ method, path, headers });
-    if (path === '/session' && method === 'POST') return new Response(encodeFrame(net.created), { status: 200 });
+    if (path === '/session' && method === 'POST') {
+      sessionBodies.push(splitBatch(String(init.body)).map(decode));
+      return new Response(encodeFrame(net.created), { status: 200 });
+    }
     if (path === '/session') return new Response(null, { status: 204 });
     if (path === '/send') {
       const frames = splitBatch(String(init.body)).map(decode);
@@ -234,6 +240,56 @@ describe('frames after HELLO', () => {
     expect(seqs(ws.sent)).toEqual(Array.from({ length: 100 }, (_, i) => `send ${i + 1}`));
     ws.push({ type: 'ack', ack: 100 });
     await expect(Promise.all(sends)).resolves.toHaveLength(100);
+  });
+});
+
+describe('frames behind the HELLO in the POST /session body (SSE)', () => {
+  const seqs = (frames: ClientFrame[]) => frames.flatMap((f) => ('seq' in f ? [`${f.type} ${f.seq}`] : []));
+  /** What a closed client rejects does not matter here. */
+  const quiet = (p: Promise<unknown>) => void p.catch(() => {});
+
+  it('what was queued before the session existed goes with its HELLO; after WELCOME only what its ack leaves out is posted', async () => {
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false, transports: ['sse'] }));
+    quiet(client.channel('room').subscribe());
+    quiet(client.send('x', 'a'));
+    quiet(client.send('x', 'b'));
+    await settle();
+    expect(net.requests.find((r) => r.path === '/session')?.headers['content-type']).toBe(NDJSON);
+    expect(types(net.sessionBodies[0]!)).toEqual(['hello', 'subscribe', 'send', 'send']);
+    // The server had processed two of them when the stream attached.
+    net.streams[0]!.push(welcome({ resumed: true, ack: 2 }));
+    await settle();
+    expect(seqs(net.posts.flat())).toEqual(['send 3']);
+  });
+
+  it('at most 64, and only as many as keep the body within maxMessageBytes', async () => {
+    const net = createNet();
+    track(start(net, { adaptive: false, transports: ['sse'] })).client;
+    const many = track(start(net, { adaptive: false, transports: ['sse'] })).client;
+    for (let i = 0; i < 100; i++) quiet(many.send('x', i));
+    await settle();
+    const sizes = net.sessionBodies.map((body) => body.length);
+    expect(sizes).toEqual([1, 65]); // a HELLO alone for the client with nothing queued
+    const net2 = createNet();
+    const small = track(start(net2, { adaptive: false, transports: ['sse'], maxMessageBytes: 100 })).client;
+    for (let i = 0; i < 3; i++) quiet(small.send('x', 'y'.repeat(40))); // 51 bytes each, the HELLO 12: one fits
+    await settle();
+    expect(types(net2.sessionBodies[0]!)).toEqual(['hello', 'send']);
+    expect(net2.requests.find((r) => r.path === '/session')?.headers['content-type']).toBe(NDJSON);
+  });
+
+  it('a resume sends no POST /session: nothing rides with it', async () => {
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false, transports: ['sse'], reconnect: { initialDelayMs: 10, maxDelayMs: 10 } }));
+    await settle();
+    net.streams[0]!.push(welcome());
+    await settle();
+    quiet(client.send('x', 1));
+    net.streams[0]!.push({ type: 'error', code: 'heartbeat_timeout', message: 'x' });
+    await settle(20);
+    expect(net.sessionBodies).toHaveLength(1);
+    expect(net.streams).toHaveLength(2);
   });
 });
 

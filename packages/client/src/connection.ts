@@ -218,7 +218,9 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
    * An SSE stream first takes a tab slot (tab-slots.ts); no timer runs while it waits for one.
    */
   function open(link: Link, hello: HelloFrame | undefined, ms: number) {
-    const go = () => openLink(link, { url: base, hello, headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, http, maxMessageBytes: sess.maxMessageBytes }, ms, hooks);
+    // SSE, new session: the outbox goes in the POST /session body behind the HELLO (protocol.md §5).
+    const early = () => (link.name === 'sse' && hello && !hello.sid ? sess.frames(sess.out.acked).slice(0, PIPELINED_FRAMES) : undefined);
+    const go = () => openLink(link, { url: base, hello, early: early(), headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, http, maxMessageBytes: sess.maxMessageBytes }, ms, hooks);
     if (link.name !== 'sse' || !slots) return go();
     void slots.take((error) => busy(link, error)).then((ok) => ok && link === next && go());
   }

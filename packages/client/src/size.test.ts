@@ -8,8 +8,9 @@ import { describe, expect, it } from 'vitest';
 // Raised from 13,000 when channel recovery (positions, history, GAP) and the HTTP/1.1 tab slots came in;
 // lowered from 14,200 when the codec's tables were split by direction (13,707 then, + 3 %), and from
 // 14,190 when the error codes' meanings moved into a table of their own (13,327 then); raised from
-// 13,340 when draining came in (server_draining, and retrying the same transport on it: 13,346 then).
-const CEILING_BYTES = 13_365;
+// 13,340 when draining came in (server_draining, and retrying the same transport on it: 13,346 then);
+// raised from 13,365 when a new SSE session's POST /session came to carry the outbox (13,398 then).
+const CEILING_BYTES = 13_415;
 
 interface Measure {
   gzip: number;

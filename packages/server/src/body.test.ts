@@ -67,6 +67,6 @@ describe('readLines / readText', () => {
 
   it('reads a small body as text, or refuses a large one', async () => {
     expect(await readText(Readable.from([Buffer.from('[24,\n{"v":1}]')]), 100)).toBe('[24,\n{"v":1}]');
-    expect(await readText(Readable.from([Buffer.from('x'.repeat(200))]), 100)).toMatchObject({ code: 'message_too_large' });
+    expect(await readText(Readable.from([Buffer.from('x'.repeat(200))]), 100)).toMatchObject({ code: 'body_too_large' });
   });
 });

@@ -130,8 +130,8 @@ export function readLines(stream: Readable, splitter: ChunkConsumer): Promise<Bo
 }
 
 /**
- * Reads a whole small body (one frame: the HELLO of POST /session) as text. Over `maxBytes` it
- * stops reading and answers message_too_large; undefined if the client went away.
+ * Reads a whole body as text (POST /session, a body forwarded to another node). Over `maxBytes`
+ * (maxBatchBytes) it stops reading and answers body_too_large; undefined if the client went away.
  */
 export function readText(stream: Readable, maxBytes: number): Promise<string | BodyError | undefined> {
   const chunks: Buffer[] = [];
@@ -139,7 +139,7 @@ export function readText(stream: Readable, maxBytes: number): Promise<string | B
   const collect: ChunkConsumer = {
     feed(chunk) {
       total += chunk.length;
-      if (total > maxBytes) return { code: 'message_too_large', message: `frame exceeds maxMessageBytes (${maxBytes} bytes)` };
+      if (total > maxBytes) return { code: 'body_too_large', message: `body exceeds maxBatchBytes (${maxBytes} bytes)` };
       chunks.push(chunk);
       return undefined;
     },

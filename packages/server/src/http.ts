@@ -14,12 +14,12 @@ import {
   decodeClientFrame,
   encodeBatch,
   encodeFrame,
-  splitBatch,
+  utf8Length,
   type ErrorCode,
 } from '@wirehop/protocol';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { processBatch, type BatchAnswer } from './batch.js';
+import { processBatch, textBody, type BatchAnswer } from './batch.js';
 import { readLines, readText } from './body.js';
 import { EVENTS_PATH, type EventStreams } from './event-streams.js';
 import { handshake, refuse, refusalBody, reopened, resumeHere, welcomeFrame, type HandshakeCore, type Refusal } from './handshake.js';
@@ -147,14 +147,22 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
   app.post(Paths.session, async (c) => {
     const incoming = c.env?.incoming;
     if (!incoming) return notOnNode(c);
+    // The HELLO, alone (JSON, perhaps pretty-printed) or as the first line of NDJSON followed by
+    // frames (protocol.md §5): a body as large as a POST /send may be.
     const length = contentLength(c);
-    if (length !== undefined && length > limits.maxMessageBytes) return failCode(c, 'message_too_large', `HELLO exceeds maxMessageBytes (${limits.maxMessageBytes})`);
-    const text = await readText(incoming, limits.maxMessageBytes);
+    if (length !== undefined && length > limits.maxBatchBytes) return failCode(c, 'body_too_large', `body exceeds maxBatchBytes (${limits.maxBatchBytes} bytes)`);
+    const text = await readText(incoming, limits.maxBatchBytes);
     if (text === undefined) return failCode(c, 'bad_request', 'the request body was cut short');
     if (typeof text !== 'string') return failCode(c, text.code, text.message);
-    // A JSON body may be pretty-printed over several lines; NDJSON has the frame on its first line.
     let decoded = decodeClientFrame(text.trim(), limits);
-    if (!decoded.ok) decoded = decodeClientFrame(splitBatch(text)[0] ?? '', limits);
+    let rest = '';
+    if (!decoded.ok) {
+      const nl = text.indexOf('\n');
+      const first = nl === -1 ? text : text.slice(0, nl);
+      if (utf8Length(first) > limits.maxMessageBytes) return failCode(c, 'message_too_large', `HELLO exceeds maxMessageBytes (${limits.maxMessageBytes})`);
+      decoded = decodeClientFrame(first.trim(), limits);
+      if (nl !== -1) rest = text.slice(nl + 1);
+    }
     if (!decoded.ok) return failCode(c, decoded.code, decoded.message);
     const hello = decoded.frame;
     const helloAt = Date.now();
@@ -171,6 +179,10 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
       ip: incoming.socket?.remoteAddress,
     }));
     if (!result.ok) return fail(c, result);
+    // Frames behind the HELLO are applied as a POST /send body would be; what they produce waits in
+    // the replay buffer for GET /sse. Not answered here: the client sends again what WELCOME.ack
+    // leaves out, and a bad frame gets its error on that POST /send.
+    if (rest !== '') await processBatch(host, result.session, textBody(rest));
     return c.body(welcomeFrame(host.options, result, helloAt), 200, { ...timed(c), 'content-type': 'application/json' });
   });
 
@@ -265,7 +277,7 @@ async function forwarded<U extends UserBase>(c: C, host: HttpHost<U>, kind: 'sen
   if (incoming) {
     const text = await readText(incoming, host.options.limits.maxBatchBytes);
     if (text === undefined) return failCode(c, 'bad_request', 'the request body was cut short');
-    if (typeof text !== 'string') return failCode(c, 'body_too_large', `body exceeds maxBatchBytes (${host.options.limits.maxBatchBytes} bytes)`);
+    if (typeof text !== 'string') return failCode(c, text.code, text.message);
     body = text;
   }
   let answer: BatchAnswer | undefined;

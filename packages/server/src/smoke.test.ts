@@ -364,6 +364,62 @@ describe('WELCOME.held: how long the server held the HELLO (protocol.md §5, "Pr
   });
 });
 
+describe('SSE + POST: frames behind the HELLO of POST /session (protocol.md §5)', () => {
+  const ndjson = { 'content-type': 'application/x-ndjson' };
+  const welcomeOf = (text: string) => {
+    const decoded = decodeServerFrame(text);
+    if (!decoded.ok || decoded.frame.type !== 'welcome') throw new Error(`no welcome: ${text}`);
+    return decoded.frame;
+  };
+
+  it('are applied as the session is created; their replies wait for GET /sse', async () => {
+    const { wh, url } = await start();
+    let authorized = 0;
+    wh.channel('room', {
+      publish: true,
+      authorize: () => {
+        authorized++;
+        return true;
+      },
+    });
+    const res = await post(url, '/session', `${encodeFrame(hello())}\n[1,1,"room"]\n[3,2,"room","e","first"]\n`, ndjson);
+    expect(res.status).toBe(200);
+    const { sid, token } = welcomeOf(res.text);
+    // Applied with no stream and no POST /send: the subscription is authorized before GET /sse.
+    await waitFor(() => authorized === 1, { what: 'the subscribe authorized' });
+    const sse = await rawSse(url, { 'x-wirehop-session': sid, 'x-wirehop-token': token! });
+    await sse.until(3);
+    expect(sse.frames[0]).toMatchObject({ type: 'welcome', ack: 2 });
+    expect(sse.frames.slice(1).map((f) => (f.type === 'reply' ? f.re : f.type)).sort()).toEqual([1, 2]);
+    wh.publish('room', 'e', 'later');
+    await sse.until(4);
+    expect(sse.frames[3]).toMatchObject({ type: 'event', channel: 'room', data: 'later' });
+  });
+
+  it('a bad one stops them there; the session is created, and WELCOME.ack says what was applied', async () => {
+    const { url } = await start();
+    const res = await post(url, '/session', `${encodeFrame(hello())}\n[1,1,"news"]\nnot json\n[3,2,"news","e","lost"]\n`, ndjson);
+    expect(res.status).toBe(200);
+    const { sid, token } = welcomeOf(res.text);
+    const sse = await rawSse(url, { 'x-wirehop-session': sid, 'x-wirehop-token': token! });
+    await sse.until(2);
+    expect(sse.frames[0]).toMatchObject({ type: 'welcome', ack: 1 });
+    expect(sse.frames[1]).toMatchObject({ type: 'reply', re: 1 });
+  });
+
+  it('the body may be as large as a POST /send; the HELLO line alone is held to maxMessageBytes', async () => {
+    const { url } = await start({ limits: { maxMessageBytes: 200, maxBatchBytes: 1000 } });
+    const frames = Array.from({ length: 5 }, (_, i) => encodeFrame({ type: 'publish', seq: i + 1, channel: 'news', event: 'e', data: 'x'.repeat(100) }));
+    const fits = await post(url, '/session', [encodeFrame(hello()), ...frames].join('\n'), ndjson);
+    expect(fits.status).toBe(200);
+    const big = await post(url, '/session', [encodeFrame(hello()), ...frames, ...frames, ...frames].join('\n'), ndjson);
+    expect(big).toMatchObject({ status: 413, json: { error: { code: 'body_too_large' } } });
+    const longHello = encodeFrame({ type: 'hello', v: 1, auth: 'a'.repeat(300) });
+    const tooLong = await post(url, '/session', `${longHello}\n${frames[0]}`, ndjson);
+    expect(tooLong).toMatchObject({ status: 413, json: { error: { code: 'message_too_large' } } });
+  });
+});
+
 describe('SSE + POST: several bodies in flight (protocol.md §5)', () => {
   async function session(options: ServerOptions = {}) {
     const { wh, url } = await start(options);

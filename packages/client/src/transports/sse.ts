@@ -2,7 +2,8 @@
  * SSE + POST transport (protocol.md §5): downstream is `GET {path}/sse` read as it streams in,
  * upstream is `POST {path}/send` with NDJSON bodies, as many in flight as WELCOME.posts allows (the
  * server applies them in order; one before WELCOME, or from a server that does not say). A new
- * session is created first with `POST {path}/session`; a resume goes straight to `GET /sse`.
+ * session is created first with `POST {path}/session`, whose body carries what the outbox already
+ * holds behind the HELLO; a resume goes straight to `GET /sse`.
  *
  * A POST costs far more than a line in one (tens of µs of CPU with node:http, hundreds with a
  * fetch in Node), so frames are batched: everything queued while the POSTs are in flight goes in
@@ -81,7 +82,10 @@ export const sse: TransportFactory = (options, handlers) => {
 
   async function run() {
     if (!sid) {
-      const answer = await request(Paths.session, 'POST', { ...options.headers, 'content-type': 'application/json' }, encodeClientControl(hello));
+      // What the outbox holds follows the HELLO, as far as the body stays within maxMessageBytes: the
+      // server applies it as it creates the session, a round trip before a POST /send could.
+      const body = takeBatch([encodeClientControl(hello), ...(options.early ?? [])], Infinity, options.maxMessageBytes);
+      const answer = await request(Paths.session, 'POST', { ...options.headers, 'content-type': NDJSON }, encodeBatch(body));
       const decoded = decodeServerFrame(await answer.text());
       if (!decoded.ok) throw new WirehopError(decoded.code, decoded.message);
       if (decoded.frame.type !== 'welcome') throw new WirehopError('bad_frame', `expected a welcome from ${Paths.session}, got ${decoded.frame.type}`);

@@ -22,6 +22,11 @@ export interface TransportOptions {
    * carries traffic (PING before HELLO, protocol.md §4), then sends HELLO itself.
    */
   hello?: HelloFrame;
+  /**
+   * SSE, new session: frames for the POST /session body, behind the HELLO (protocol.md §5); those
+   * that fit in maxMessageBytes go. The server applies them once it created the session.
+   */
+  early?: string[];
   /** Extra headers for HTTP requests (and WebSocket where the constructor takes them). */
   headers: Record<string, string>;
   WebSocket: WebSocketLikeConstructor | undefined;
