@@ -14,7 +14,11 @@ afterEach(async () => {
   fx = undefined;
 });
 
-it('the server authorizes a subscribe made before connect while its WELCOME is still on the way to the client', async () => {
+/**
+ * A client on `transport` subscribes before it is connected, through the proxy; returns the
+ * client's state each time the server authorized the subscribe, and the client.
+ */
+async function subscribeBeforeConnect(transport: 'websocket' | 'sse') {
   const seen: ClientState[] = [];
   let client: ReturnType<Fixture['client']> | undefined;
   fx = await startFixture();
@@ -26,29 +30,20 @@ it('the server authorizes a subscribe made before connect while its WELCOME is s
   });
   const { url, proxy } = await fx.proxied();
   proxy.set({ latencyMs: 100 });
-  client = fx.client({ url, transports: ['websocket'] });
-  const subscribed = client.channel('room').subscribe();
-  await subscribed;
+  client = fx.client({ url, transports: [transport] });
+  await client.channel('room').subscribe();
+  return { seen, client };
+}
+
+it('the server authorizes a subscribe made before connect while its WELCOME is still on the way to the client', async () => {
+  const { seen, client } = await subscribeBeforeConnect('websocket');
   // Without the frames after HELLO, the subscribe would leave only once WELCOME arrived.
   expect(seen).toEqual(['connecting']);
   expect(client.state).toBe('connected');
 }, 20_000);
 
 it('on SSE, the server authorizes a subscribe made before connect while the session is being created', async () => {
-  const seen: ClientState[] = [];
-  let client: ReturnType<Fixture['client']> | undefined;
-  fx = await startFixture();
-  fx.wh.channel('room', {
-    authorize: () => {
-      seen.push(client!.state);
-      return true;
-    },
-  });
-  const { url, proxy } = await fx.proxied();
-  proxy.set({ latencyMs: 100 });
-  client = fx.client({ url, transports: ['sse'] });
-  const subscribed = client.channel('room').subscribe();
-  await subscribed;
+  const { seen, client } = await subscribeBeforeConnect('sse');
   // Without the frames in the POST /session body, the subscribe would leave in a POST /send once
   // the stream's WELCOME had arrived.
   expect(seen).toEqual(['connecting']);
