@@ -50,6 +50,8 @@ function createNet() {
     created: welcome({ token: 'T' }),
     /** GET /sse: an HTTP error status instead of a stream. */
     sseStatus: 200,
+    /** ...and its JSON body. */
+    sseError: {} as object,
     /** The ack the server puts in POST answers. */
     serverAck: 0,
     WebSocket: undefined as unknown as WebSocketLikeConstructor,
@@ -107,7 +109,7 @@ function createNet() {
       return new Response(encodeBatch([encodeFrame({ type: 'ack', ack: net.serverAck }), ...pongs]), { headers: { 'content-type': NDJSON } });
     }
     if (path === '/sse') {
-      if (net.sseStatus !== 200) return new Response('{}', { status: net.sseStatus });
+      if (net.sseStatus !== 200) return new Response(JSON.stringify(net.sseError), { status: net.sseStatus });
       const stream = new FakeStream(headers, init.signal ?? undefined);
       streams.push(stream);
       return new Response(stream.body, { headers: { 'content-type': 'text/event-stream' } });
@@ -277,6 +279,37 @@ describe('frames behind the HELLO in the POST /session body (SSE)', () => {
     await settle();
     expect(types(net2.sessionBodies[0]!)).toEqual(['hello', 'send']);
     expect(net2.requests.find((r) => r.path === '/session')?.headers['content-type']).toBe(NDJSON);
+  });
+
+  it('a session that ends before its stream came, after it took frames from the body, is a gap with the ack its end carries', async () => {
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false, transports: ['sse'], reconnect: { initialDelayMs: 10, maxDelayMs: 10 } }));
+    const gaps: unknown[] = [];
+    client.on('gap', (g) => gaps.push(g));
+    const asked = client.request('m', 1).catch((e: unknown) => e); // processed, its answer lost with the session
+    quiet(client.send('x', 2)); // not processed: sent again in the new session
+    net.sseStatus = 410;
+    net.sseError = { error: { code: 'session_closed', message: 'closed by the application', ack: 1 } };
+    await settle();
+    expect(types(net.sessionBodies[0]!)).toEqual(['hello', 'request', 'send']);
+    expect(gaps).toEqual([{ code: 'session_closed', message: 'closed by the application', resent: 1, lost: 1 }]);
+    await expect(asked).resolves.toMatchObject({ code: 'session_lost' });
+    net.sseStatus = 200;
+    await settle(20);
+    expect(net.sessionBodies[1]!.map((f) => ('seq' in f ? `${f.type} ${f.seq}` : f.type))).toEqual(['hello', 'send 1']);
+  });
+
+  it('a session that ends before its stream came, with nothing in its body, is no gap: nothing was sent', async () => {
+    const net = createNet();
+    const { client, log } = track(start(net, { adaptive: false, transports: ['sse'], reconnect: { initialDelayMs: 10, maxDelayMs: 10 } }));
+    const gaps: unknown[] = [];
+    client.on('gap', (g) => gaps.push(g));
+    net.sseStatus = 410;
+    net.sseError = { error: { code: 'session_closed', message: 'closed', ack: 0 } };
+    await settle();
+    expect(types(net.sessionBodies[0]!)).toEqual(['hello']);
+    expect(gaps).toEqual([]);
+    expect(log).toContain('state connecting connect');
   });
 
   it('a resume sends no POST /session: nothing rides with it', async () => {

@@ -475,7 +475,9 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   /** A connection attempt failed before WELCOME: try the next transport at once, until a whole round failed. */
   function failed(link: Link, error: WirehopError) {
     if (state === 'closed') return;
-    if (sess.sid && endsSession(error)) return gap(error);
+    // A session created with frames in its POST /session body that ends before its stream came
+    // may have processed them: a gap, with the ack its end carries, not a silent new session.
+    if ((sess.sid || link.carried) && endsSession(error)) return gap(error);
     events.emit('error', error);
     // A node shutting down: the balancer sends the retry elsewhere, and this transport is fine.
     if (error.code === 'server_draining') {

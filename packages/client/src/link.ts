@@ -31,6 +31,8 @@ export interface Link {
   rtt?: number;
   /** WebSocket: the last client seq sent after HELLO, before WELCOME. */
   sent?: number;
+  /** SSE: the session was created with frames in its POST /session body (TransportHandlers.carried). */
+  carried?: boolean;
 }
 
 /** What the connection does with a link's events; only called while `live(link)`. */
@@ -64,6 +66,7 @@ export function openLink(link: Link, options: TransportOptions, ms: number, hook
       alive: () => hooks.alive(link),
       close: (error) => live() && hooks.lost(link, error),
       open: () => live() && (options.hello ? hooks.greeted : hooks.opened)(link),
+      carried: () => void (link.carried = true),
     });
     arm(link, ms, options.hello ? 'WELCOME' : 'open socket', hooks.lost);
   } catch (error) {

@@ -9,8 +9,9 @@ import { describe, expect, it } from 'vitest';
 // lowered from 14,200 when the codec's tables were split by direction (13,707 then, + 3 %), and from
 // 14,190 when the error codes' meanings moved into a table of their own (13,327 then); raised from
 // 13,340 when draining came in (server_draining, and retrying the same transport on it: 13,346 then);
-// raised from 13,365 when a new SSE session's POST /session came to carry the outbox (13,398 then).
-const CEILING_BYTES = 13_415;
+// raised from 13,365 when a new SSE session's POST /session came to carry the outbox (13,398 then;
+// 13,432 with the gap reported when such a session ends before its stream came).
+const CEILING_BYTES = 13_450;
 
 interface Measure {
   gzip: number;

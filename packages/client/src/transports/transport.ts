@@ -45,6 +45,11 @@ export interface TransportHandlers {
   close(error: WirehopError): void;
   /** WebSocket: the socket is open and `send` works; HELLO, if given, has just gone. */
   open?(): void;
+  /**
+   * SSE: POST /session created the session with frames of `early` in its body. If the session
+   * ends before its stream attached, the server may have processed them.
+   */
+  carried?(): void;
 }
 
 /** One open (or opening) transport. */
