@@ -6,7 +6,7 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import type { ClientState } from '@wirehop/client';
-import { startFixture, type Fixture } from './helpers/fixture.js';
+import { TRANSPORTS, startFixture, type Fixture } from './helpers/fixture.js';
 
 let fx: Fixture | undefined;
 afterEach(async () => {
@@ -49,4 +49,22 @@ it('on SSE, the server authorizes a subscribe made before connect while the sess
   expect(seen).toEqual(['connecting']);
   expect(client.state).toBe('connected');
   expect(client.transport).toBe('sse');
+}, 20_000);
+
+it.each(TRANSPORTS)("%s: a session that a message's handler ends is a gap whose ack counts that message: nothing runs twice", async (transport) => {
+  const ran: string[] = [];
+  fx = await startFixture();
+  fx.wh.onMessage('leave', (_data, session) => {
+    ran.push('leave');
+    session.close('done here');
+  });
+  fx.wh.onMessage('note', () => void ran.push('note'));
+  // Both messages go with the HELLO (behind it on WebSocket, in the POST /session body on SSE).
+  const client = fx.client({ transports: [transport], reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
+  const gaps: unknown[] = [];
+  client.on('gap', (g) => gaps.push(g));
+  await Promise.all([client.send('leave'), client.send('note')]);
+  // 'leave' ended the session it came in and is not sent again; 'note' was never applied there.
+  expect(ran).toEqual(['leave', 'note']);
+  expect(gaps).toEqual([{ code: 'session_closed', message: 'done here', resent: 1, lost: 0 }]);
 }, 20_000);

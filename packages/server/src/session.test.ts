@@ -195,6 +195,19 @@ describe('ServerSession inbound', () => {
     expect(acks()).toBe(2);
   });
 
+  it("counts the frame whose handler ended the session in BYE's ack: sent again, it would run twice", () => {
+    const d = new MemoryDownstream();
+    const { session } = makeSession({}, (s, f) => {
+      if (f.seq === 2) s.close('done');
+    });
+    session.attach(d, 0, welcome, 0);
+    session.receive(frame(1));
+    session.receive(frame(2));
+    session.receive(frame(3)); // never handed to the application
+    expect(d.written.at(-1)!.frame).toMatchObject({ type: 'bye', code: 'session_closed', ack: 2 });
+    expect(session.processed).toBe(2);
+  });
+
   it('answers POST batches with the ack instead of scheduling one', () => {
     const { session, acks } = makeSession();
     session.beginBatch();
@@ -205,7 +218,7 @@ describe('ServerSession inbound', () => {
     expect(session.ackSent).toBe(2);
   });
 
-  it('end drops queued frames and reports how far it processed', () => {
+  it('end drops queued frames and reports how far it processed, the frame in its handler included', () => {
     const { session, ended } = makeSession({}, (_s, f) => (f.seq === 1 ? new Promise<void>(() => undefined) : undefined));
     const d = new MemoryDownstream();
     session.attach(d, 0, welcome, 0);
@@ -213,7 +226,7 @@ describe('ServerSession inbound', () => {
     session.receive(frame(2));
     session.close('bye now');
     expect(ended).toEqual([{ code: 'session_closed', message: 'bye now' }]);
-    expect(d.written.at(-1)?.frame).toEqual({ type: 'bye', code: 'session_closed', message: 'bye now', ack: 0 });
+    expect(d.written.at(-1)?.frame).toEqual({ type: 'bye', code: 'session_closed', message: 'bye now', ack: 1 });
     expect(d.closedWith?.[0]).toBe(4000);
     expect(session.receive(frame(3))).toBe('closed');
   });

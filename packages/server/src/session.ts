@@ -139,6 +139,8 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   /** Client frames waiting for a pending hook; made when the first frame arrives. */
   private queue: ClientReliableFrame[] | undefined;
   private busy = false;
+  /** The seq of the frame handed to the application whose dispatch has not returned or settled yet. */
+  private dispatching = 0;
   private state: State = 'open';
   private downstream: Downstream | null = null;
   /** Highest reliable seq written to the current downstream (its SSE `id:`). */
@@ -369,6 +371,7 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
     while (queue && !this.busy && this.state === 'open' && queue.length > 0) {
       const frame = queue.shift() as ClientReliableFrame;
       let pending: void | PromiseLike<void> = undefined;
+      this.dispatching = frame.seq;
       try {
         pending = this.host.dispatch(this, frame);
       } catch (error) {
@@ -392,6 +395,7 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   }
 
   private processedUpTo(seq: number): void {
+    this.dispatching = 0;
     if (this.state === 'ended') return;
     this.processed = seq;
     if (this.batches === 0) this.host.scheduleAck(this);
@@ -499,6 +503,9 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   private stop(): boolean {
     if (this.state === 'ended') return false;
     this.state = 'ended';
+    // A frame handed to the application counts as processed, though its handler ended the session
+    // or is still running: sent again in the client's next session, it would run twice.
+    if (this.dispatching > this.processed) this.processed = this.dispatching;
     this.queue = undefined;
     this.postOrder?.close();
     return true;
