@@ -4,8 +4,12 @@
  * answered a round trip sooner: seen here from the server's side, through a netsim proxy that
  * delays each direction by 100 ms.
  */
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import type { ClientState } from '@wirehop/client';
+import { createClient, type ClientState } from '@wirehop/client';
+import { createWirehop } from '@wirehop/server';
 import { TRANSPORTS, startFixture, type Fixture } from './helpers/fixture.js';
 
 let fx: Fixture | undefined;
@@ -67,4 +71,35 @@ it.each(TRANSPORTS)("%s: a session that a message's handler ends is a gap whose 
   // 'leave' ended the session it came in and is not sent again; 'note' was never applied there.
   expect(ran).toEqual(['leave', 'note']);
   expect(gaps).toEqual([{ code: 'session_closed', message: 'done here', resent: 1, lost: 0 }]);
+}, 20_000);
+
+it('on SSE, a stream refused once after the POST /session body carried a message resumes that session: the message runs once', async () => {
+  const app = new Hono();
+  const seen: string[] = [];
+  let refused = 0;
+  app.use('/wirehop/*', async (c, next) => {
+    seen.push(`${c.req.method} ${new URL(c.req.url).pathname}`);
+    // A proxy that fails the first stream (a deploy, a flaky hop): 502, no wirehop error body.
+    if (c.req.path === '/wirehop/sse' && refused++ === 0) return c.text('bad gateway', 502);
+    await next();
+  });
+  const wh = createWirehop();
+  wh.mount(app);
+  const ran: string[] = [];
+  wh.onMessage('note', (_data, session) => void ran.push(session.id));
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  wh.attach(server);
+  await new Promise((r) => server.once('listening', r));
+  const client = createClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/wirehop`, transports: ['sse'], reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
+  try {
+    await client.send('note');
+    await client.connect();
+    expect(ran).toEqual([client.sessionId]);
+    expect(seen.filter((s) => s === 'POST /wirehop/session')).toHaveLength(1);
+    expect(seen.filter((s) => s === 'GET /wirehop/sse')).toHaveLength(2);
+  } finally {
+    client.close();
+    await wh.close();
+    await new Promise((r) => server.close(r));
+  }
 }, 20_000);

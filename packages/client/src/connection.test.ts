@@ -299,6 +299,25 @@ describe('frames behind the HELLO in the POST /session body (SSE)', () => {
     expect(net.sessionBodies[1]!.map((f) => ('seq' in f ? `${f.type} ${f.seq}` : f.type))).toEqual(['hello', 'send 1']);
   });
 
+  it('a stream that fails after the body carried frames is retried as a resume of that session: no second session runs them again', async () => {
+    const net = createNet();
+    const { client, log } = track(start(net, { adaptive: false, transports: ['sse'], reconnect: { initialDelayMs: 10, maxDelayMs: 10 } }));
+    quiet(client.send('x', 1));
+    quiet(client.send('x', 2));
+    net.sseStatus = 502; // a proxy's answer: transport_failed, the session goes on
+    await settle();
+    expect(types(net.sessionBodies[0]!)).toEqual(['hello', 'send', 'send']);
+    net.sseStatus = 200;
+    await settle(20);
+    expect(net.sessionBodies).toHaveLength(1);
+    const retried = net.requests.filter((r) => r.path === '/sse').at(-1)!;
+    expect(retried.headers).toMatchObject({ 'x-wirehop-session': 'S', 'x-wirehop-token': 'T', 'last-event-id': '0' });
+    net.streams.at(-1)!.push(welcome({ resumed: true, ack: 2 }));
+    await settle();
+    expect(net.posts.flat().filter((f) => f.type === 'send')).toEqual([]);
+    expect(log).toContain('state connected session_created');
+  });
+
   it('a session that ends before its stream came, with nothing in its body, is no gap: nothing was sent', async () => {
     const net = createNet();
     const { client, log } = track(start(net, { adaptive: false, transports: ['sse'], reconnect: { initialDelayMs: 10, maxDelayMs: 10 } }));

@@ -122,6 +122,8 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   let attempt = 0;
   /** The transport event's reason for the next attach, when it is not the session's own. */
   let via: string | null = null;
+  /** The session was adopted before its first WELCOME (LinkHooks.adopt): that WELCOME creates it. */
+  let fresh = false;
   /** A WebSocket attempt failed in this round: if SSE then connects, WebSocket is unusable here. */
   let wsDown = false;
   let srtt: number | null = null;
@@ -211,6 +213,11 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     lost,
     opened: test,
     greeted,
+    adopt(sid, token) {
+      sess.sid = sid;
+      sess.token = token;
+      fresh = true;
+    },
   };
 
   /**
@@ -333,7 +340,8 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
 
   /** The connection attempt got its WELCOME: the session is (re)attached. */
   function welcome(link: Link, w: WelcomeFrame) {
-    const created = !sess.sid;
+    const created = !sess.sid || fresh;
+    fresh = false;
     const refused = sess.attach(w);
     if (refused) return lost(link, refused);
     // HELLO → WELCOME on an open socket is a round trip, once the server's hold is taken out: the
@@ -475,9 +483,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   /** A connection attempt failed before WELCOME: try the next transport at once, until a whole round failed. */
   function failed(link: Link, error: WirehopError) {
     if (state === 'closed') return;
-    // A session created with frames in its POST /session body that ends before its stream came
-    // may have processed them: a gap, with the ack its end carries, not a silent new session.
-    if ((sess.sid || link.carried) && endsSession(error)) return gap(error);
+    if (sess.sid && endsSession(error)) return gap(error);
     events.emit('error', error);
     // A node shutting down: the balancer sends the retry elsewhere, and this transport is fine.
     if (error.code === 'server_draining') {

@@ -31,8 +31,6 @@ export interface Link {
   rtt?: number;
   /** WebSocket: the last client seq sent after HELLO, before WELCOME. */
   sent?: number;
-  /** SSE: the session was created with frames in its POST /session body (TransportHandlers.carried). */
-  carried?: boolean;
 }
 
 /** What the connection does with a link's events; only called while `live(link)`. */
@@ -47,6 +45,8 @@ export interface LinkHooks {
   opened(link: Link): void;
   /** A WebSocket opened and its HELLO just left. */
   greeted(link: Link): void;
+  /** See TransportHandlers.adopt. */
+  adopt(sid: string, token: string): void;
 }
 
 /** Starts `link.name`'s transport; its first step (WELCOME, or an open socket to test) has `ms`. */
@@ -66,7 +66,7 @@ export function openLink(link: Link, options: TransportOptions, ms: number, hook
       alive: () => hooks.alive(link),
       close: (error) => live() && hooks.lost(link, error),
       open: () => live() && (options.hello ? hooks.greeted : hooks.opened)(link),
-      carried: () => void (link.carried = true),
+      adopt: (sid, token) => live() && hooks.adopt(sid, token),
     });
     arm(link, ms, options.hello ? 'WELCOME' : 'open socket', hooks.lost);
   } catch (error) {

@@ -90,7 +90,7 @@ export const sse: TransportFactory = (options, handlers) => {
       if (!decoded.ok) throw new WirehopError(decoded.code, decoded.message);
       if (decoded.frame.type !== 'welcome') throw new WirehopError('bad_frame', `expected a welcome from ${Paths.session}, got ${decoded.frame.type}`);
       ({ sid, token } = decoded.frame);
-      if (body.length > 1) handlers.carried?.();
+      if (body.length > 1) handlers.adopt?.(sid, token!);
     }
     const created = !hello.sid;
     const response = await request(Paths.sse, 'GET', { ...sessionHeaders(), [Headers.lastEventId]: String(hello.ack ?? 0), accept: 'text/event-stream' });

@@ -46,10 +46,11 @@ export interface TransportHandlers {
   /** WebSocket: the socket is open and `send` works; HELLO, if given, has just gone. */
   open?(): void;
   /**
-   * SSE: POST /session created the session with frames of `early` in its body. If the session
-   * ends before its stream attached, the server may have processed them.
+   * SSE: POST /session created session `sid` with frames of `early` in its body. The server may
+   * have processed them, so the session is the client's from now on, stream or not: a retry must
+   * resume it (a new session would process them again), and its end is a gap.
    */
-  carried?(): void;
+  adopt?(sid: string, token: string): void;
 }
 
 /** One open (or opening) transport. */
