@@ -63,7 +63,6 @@ it.each(TRANSPORTS)("%s: a session that a message's handler ends is a gap whose 
     session.close('done here');
   });
   fx.wh.onMessage('note', () => void ran.push('note'));
-  // Both messages go with the HELLO (behind it on WebSocket, in the POST /session body on SSE).
   const client = fx.client({ transports: [transport], reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
   const gaps: unknown[] = [];
   client.on('gap', (g) => gaps.push(g));
@@ -73,7 +72,7 @@ it.each(TRANSPORTS)("%s: a session that a message's handler ends is a gap whose 
   expect(gaps).toEqual([{ code: 'session_closed', message: 'done here', resent: 1, lost: 0 }]);
 }, 20_000);
 
-it('on SSE, a stream refused once after the POST /session body carried a message resumes that session: the message runs once', async () => {
+it('on SSE, a stream refused once after the POST /session body carried a subscribe resumes that session: authorized once, one session', async () => {
   const app = new Hono();
   const seen: string[] = [];
   let refused = 0;
@@ -85,16 +84,21 @@ it('on SSE, a stream refused once after the POST /session body carried a message
   });
   const wh = createWirehop();
   wh.mount(app);
-  const ran: string[] = [];
-  wh.onMessage('note', (_data, session) => void ran.push(session.id));
+  const authorized: string[] = [];
+  wh.channel('room', {
+    authorize: (session) => {
+      authorized.push(session.id);
+      return true;
+    },
+  });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   wh.attach(server);
   await new Promise((r) => server.once('listening', r));
   const client = createClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/wirehop`, transports: ['sse'], reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
   try {
-    await client.send('note');
-    await client.connect();
-    expect(ran).toEqual([client.sessionId]);
+    await client.channel('room').subscribe();
+    expect(authorized).toEqual([client.sessionId]);
+    expect(wh.sessionCount).toBe(1);
     expect(seen.filter((s) => s === 'POST /wirehop/session')).toHaveLength(1);
     expect(seen.filter((s) => s === 'GET /wirehop/sse')).toHaveLength(2);
   } finally {

@@ -189,23 +189,24 @@ const track = <T extends { client: WirehopClient }>(x: T) => (clients.push(x.cli
 describe('frames after HELLO', () => {
   const seqs = (frames: ClientFrame[]) => frames.flatMap((f) => ('seq' in f ? [`${f.type} ${f.seq}`] : []));
 
-  it('what was queued before the socket opened follows HELLO at once, and is not sent again after WELCOME', async () => {
+  it('a new session: the subscribes queued before the socket opened follow HELLO at once; from the first send on, all waits for WELCOME', async () => {
     const net = createNet();
     const { client } = track(start(net, { adaptive: false }));
     const subscribed = client.channel('room').subscribe();
     const sent = client.send('x', 'a');
+    const other = client.channel('other').subscribe(); // behind the send: it waits too, to keep the order
     await settle();
     const ws = net.sockets[0]!;
     ws.open();
-    expect(types(ws.sent)).toEqual(['hello', 'subscribe', 'send']);
+    expect(types(ws.sent)).toEqual(['hello', 'subscribe']);
     const queuedLater = client.send('x', 'b'); // after HELLO, before WELCOME: waits for it
     await settle();
-    expect(ws.sent).toHaveLength(3);
+    expect(ws.sent).toHaveLength(2);
     ws.push(welcome({ token: 'T' }));
     await settle();
-    expect(seqs(ws.sent)).toEqual(['subscribe 1', 'send 2', 'send 3']);
-    ws.push({ type: 'reply', seq: 1, re: 1, data: { presence: false } }, { type: 'ack', ack: 3 });
-    await expect(subscribed).resolves.toMatchObject({ presence: false });
+    expect(seqs(ws.sent)).toEqual(['subscribe 1', 'send 2', 'subscribe 3', 'send 4']);
+    ws.push({ type: 'reply', seq: 1, re: 1, data: { presence: false } }, { type: 'reply', seq: 2, re: 3, data: { presence: false } }, { type: 'ack', ack: 4 });
+    await expect(Promise.all([subscribed, other])).resolves.toMatchObject([{ presence: false }, { presence: false }]);
     await expect(Promise.all([sent, queuedLater])).resolves.toEqual([undefined, undefined]);
   });
 
@@ -232,16 +233,14 @@ describe('frames after HELLO', () => {
   it('at most 64 of them; the rest go once WELCOME came', async () => {
     const net = createNet();
     const { client } = track(start(net, { adaptive: false }));
-    const sends = Array.from({ length: 100 }, (_, i) => client.send('x', i));
+    for (let i = 0; i < 100; i++) void client.channel(`c${i}`).subscribe().catch(() => {});
     await settle();
     const ws = net.sockets[0]!;
     ws.open();
     expect(ws.sent).toHaveLength(65);
     ws.push(welcome({ token: 'T' }));
     await settle();
-    expect(seqs(ws.sent)).toEqual(Array.from({ length: 100 }, (_, i) => `send ${i + 1}`));
-    ws.push({ type: 'ack', ack: 100 });
-    await expect(Promise.all(sends)).resolves.toHaveLength(100);
+    expect(seqs(ws.sent)).toEqual(Array.from({ length: 100 }, (_, i) => `subscribe ${i + 1}`));
   });
 });
 
@@ -250,34 +249,34 @@ describe('frames behind the HELLO in the POST /session body (SSE)', () => {
   /** What a closed client rejects does not matter here. */
   const quiet = (p: Promise<unknown>) => void p.catch(() => {});
 
-  it('what was queued before the session existed goes with its HELLO; after WELCOME only what its ack leaves out is posted', async () => {
+  it('the subscribes queued before the session existed go with its HELLO, sends after WELCOME; then only what its ack leaves out is posted', async () => {
     const net = createNet();
     const { client } = track(start(net, { adaptive: false, transports: ['sse'] }));
     quiet(client.channel('room').subscribe());
+    quiet(client.channel('news').subscribe());
     quiet(client.send('x', 'a'));
-    quiet(client.send('x', 'b'));
     await settle();
     expect(net.requests.find((r) => r.path === '/session')?.headers['content-type']).toBe(NDJSON);
-    expect(types(net.sessionBodies[0]!)).toEqual(['hello', 'subscribe', 'send', 'send']);
-    // The server had processed two of them when the stream attached.
-    net.streams[0]!.push(welcome({ resumed: true, ack: 2 }));
+    expect(types(net.sessionBodies[0]!)).toEqual(['hello', 'subscribe', 'subscribe']);
+    // The server had processed one of them when the stream attached.
+    net.streams[0]!.push(welcome({ resumed: true, ack: 1 }));
     await settle();
-    expect(seqs(net.posts.flat())).toEqual(['send 3']);
+    expect(seqs(net.posts.flat())).toEqual(['subscribe 2', 'send 3']);
   });
 
   it('at most 64, and only as many as keep the body within maxMessageBytes', async () => {
     const net = createNet();
     track(start(net, { adaptive: false, transports: ['sse'] })).client;
     const many = track(start(net, { adaptive: false, transports: ['sse'] })).client;
-    for (let i = 0; i < 100; i++) quiet(many.send('x', i));
+    for (let i = 0; i < 100; i++) quiet(many.channel(`c${i}`).subscribe());
     await settle();
     const sizes = net.sessionBodies.map((body) => body.length);
     expect(sizes).toEqual([1, 65]); // a HELLO alone for the client with nothing queued
     const net2 = createNet();
     const small = track(start(net2, { adaptive: false, transports: ['sse'], maxMessageBytes: 100 })).client;
-    for (let i = 0; i < 3; i++) quiet(small.send('x', 'y'.repeat(40))); // 51 bytes each, the HELLO 12: one fits
+    for (let i = 0; i < 3; i++) quiet(small.channel(`${i}`.repeat(40)).subscribe()); // 49 bytes each, the HELLO 12: one fits
     await settle();
-    expect(types(net2.sessionBodies[0]!)).toEqual(['hello', 'send']);
+    expect(types(net2.sessionBodies[0]!)).toEqual(['hello', 'subscribe']);
     expect(net2.requests.find((r) => r.path === '/session')?.headers['content-type']).toBe(NDJSON);
   });
 
@@ -286,27 +285,27 @@ describe('frames behind the HELLO in the POST /session body (SSE)', () => {
     const { client } = track(start(net, { adaptive: false, transports: ['sse'], reconnect: { initialDelayMs: 10, maxDelayMs: 10 } }));
     const gaps: unknown[] = [];
     client.on('gap', (g) => gaps.push(g));
-    const asked = client.request('m', 1).catch((e: unknown) => e); // processed, its answer lost with the session
-    quiet(client.send('x', 2)); // not processed: sent again in the new session
+    quiet(client.channel('a').subscribe()); // processed: rebuilt in the new session
+    quiet(client.channel('b').subscribe()); // not processed: sent again
+    quiet(client.send('x', 1)); // never sent: it waited for the stream
     net.sseStatus = 410;
     net.sseError = { error: { code: 'session_closed', message: 'closed by the application', ack: 1 } };
     await settle();
-    expect(types(net.sessionBodies[0]!)).toEqual(['hello', 'request', 'send']);
-    expect(gaps).toEqual([{ code: 'session_closed', message: 'closed by the application', resent: 1, lost: 1 }]);
-    await expect(asked).resolves.toMatchObject({ code: 'session_lost' });
+    expect(types(net.sessionBodies[0]!)).toEqual(['hello', 'subscribe', 'subscribe']);
+    expect(gaps).toEqual([{ code: 'session_closed', message: 'closed by the application', resent: 2, lost: 0 }]);
     net.sseStatus = 200;
     await settle(20);
-    expect(net.sessionBodies[1]!.map((f) => ('seq' in f ? `${f.type} ${f.seq}` : f.type))).toEqual(['hello', 'send 1']);
+    expect(net.sessionBodies[1]!.map((f) => ('seq' in f ? `${f.type} ${f.seq}` : f.type))).toEqual(['hello', 'subscribe 1', 'subscribe 2']);
   });
 
   it('a stream that fails after the body carried frames is retried as a resume of that session: no second session runs them again', async () => {
     const net = createNet();
     const { client, log } = track(start(net, { adaptive: false, transports: ['sse'], reconnect: { initialDelayMs: 10, maxDelayMs: 10 } }));
-    quiet(client.send('x', 1));
-    quiet(client.send('x', 2));
+    quiet(client.channel('a').subscribe());
+    quiet(client.channel('b').subscribe());
     net.sseStatus = 502; // a proxy's answer: transport_failed, the session goes on
     await settle();
-    expect(types(net.sessionBodies[0]!)).toEqual(['hello', 'send', 'send']);
+    expect(types(net.sessionBodies[0]!)).toEqual(['hello', 'subscribe', 'subscribe']);
     net.sseStatus = 200;
     await settle(20);
     expect(net.sessionBodies).toHaveLength(1);
@@ -314,7 +313,7 @@ describe('frames behind the HELLO in the POST /session body (SSE)', () => {
     expect(retried.headers).toMatchObject({ 'x-wirehop-session': 'S', 'x-wirehop-token': 'T', 'last-event-id': '0' });
     net.streams.at(-1)!.push(welcome({ resumed: true, ack: 2 }));
     await settle();
-    expect(net.posts.flat().filter((f) => f.type === 'send')).toEqual([]);
+    expect(net.posts.flat().filter((f) => f.type === 'subscribe')).toEqual([]);
     expect(log).toContain('state connected session_created');
   });
 

@@ -226,7 +226,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
    */
   function open(link: Link, hello: HelloFrame | undefined, ms: number) {
     // SSE, new session: the outbox goes in the POST /session body behind the HELLO (protocol.md §5).
-    const early = () => (link.name === 'sse' && hello && !hello.sid ? sess.frames(sess.out.acked).slice(0, PIPELINED_FRAMES) : undefined);
+    const early = () => (link.name === 'sse' && hello && !hello.sid ? sess.frames(sess.out.acked, PIPELINED_FRAMES, true) : undefined);
     const go = () => openLink(link, { url: base, hello, early: early(), headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, http, maxMessageBytes: sess.maxMessageBytes }, ms, hooks);
     if (link.name !== 'sse' || !slots) return go();
     void slots.take((error) => busy(link, error)).then((ok) => ok && link === next && go());
@@ -259,14 +259,15 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   });
 
   /**
-   * HELLO left on a new socket. The frames waiting in the outbox follow it at once (protocol.md §4):
-   * the server applies them once it attached the session, so what the application did before the
-   * connection was up (a subscribe, above all) is answered a round trip sooner. WELCOME.ack then
-   * says what is missing, and attach() sends only what this socket has not carried yet.
+   * HELLO left on a new socket. Frames waiting in the outbox follow it at once (protocol.md §4; for
+   * a new session only the leading subscribes and reads, Session.frames): the server applies them
+   * once it attached the session, so a subscribe made before the connection was up is answered a
+   * round trip sooner. WELCOME.ack then says what is missing, and attach() sends only what this
+   * socket has not carried yet.
    */
   function greeted(link: Link) {
     link.helloAt = Date.now();
-    const frames = sess.frames(sess.out.acked).slice(0, PIPELINED_FRAMES);
+    const frames = sess.frames(sess.out.acked, PIPELINED_FRAMES, true);
     link.sent = sess.out.acked + frames.length;
     link.t!.send(frames);
   }

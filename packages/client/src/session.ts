@@ -69,6 +69,13 @@ export interface SessionLimits {
   maxMessageBytes: number;
 }
 
+/**
+ * A frame that a session the client gave up on may have processed without harm: it changes nothing
+ * but that session's own subscriptions (subscribe, unsubscribe), or only reads (presence, history).
+ * Publish, send and request, codes 3 to 5, run the application's code.
+ */
+const repeatable = (code: FrameCode) => code < FrameCode.publish || code > FrameCode.request;
+
 /** One session, renewed in place after a gap; `sid` is null until a WELCOME created it. */
 export class Session {
   sid: string | null = null;
@@ -113,10 +120,19 @@ export class Session {
     return seq;
   }
 
-  /** The encoded frames after `seq`, oldest first: what a transport must (re)send. */
-  frames(after: number): string[] {
+  /**
+   * The encoded frames after `seq`, oldest first: what a transport must (re)send; at most `max`.
+   * `early`: they go behind a HELLO before WELCOME (protocol.md §4, §5). For a new session that is
+   * only the leading run of repeatable ones: if the attempt fails before the client learns the
+   * session, it cannot tell whether the server processed them, and sends them again in another.
+   * A resume takes them all: the server drops by seq what it has.
+   */
+  frames(after: number, max = Infinity, early = false): string[] {
     const frames: string[] = [];
-    for (const [seq, it] of this.out.after(after)) frames.push(encodeWithTail(it.code, seq, it.tail));
+    for (const [seq, it] of this.out.after(after)) {
+      if (frames.length === max || (early && !this.sid && !repeatable(it.code))) break;
+      frames.push(encodeWithTail(it.code, seq, it.tail));
+    }
     return frames;
   }
 
