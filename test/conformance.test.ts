@@ -388,4 +388,39 @@ describe.each(TRANSPORTS)('conformance over %s', (transport) => {
       await listening.close();
     }
   });
+
+  it('after a server restart, sends in the new session what was queued while no transport carried it', async () => {
+    fx = await startFixture({ authenticate });
+    fx.wh.channel('news');
+    const port = Number(new URL(fx.url).port);
+    const { url, proxy } = await fx.proxied();
+    const c = fx.client({ url, transports: [transport], auth: { user: 'ada' }, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
+    await c.connect();
+    await c.channel('news').subscribe();
+
+    // The client knows the link is down when the message is queued: it never leaves the client.
+    proxy.set({ refuse: true });
+    proxy.cutAll();
+    await waitFor(() => c.state !== 'connected');
+    const queued = c.send('n', 'queued while away');
+    await fx.stopServer();
+    const processed: unknown[] = [];
+    const { createWirehop } = await import('@wirehop/server');
+    const restarted = createWirehop({ authenticate, onError: () => {} })
+      .channel('news')
+      .onMessage('n', (d) => void processed.push(d));
+    const listening = await restarted.listen({ port, hostname: '127.0.0.1' });
+    try {
+      const gap = nextEvent<[{ code: string; resent: number; lost: number }]>((l) => c.on('gap', l));
+      proxy.set({ refuse: false });
+      const [info] = await gap;
+      expect(info).toMatchObject({ code: 'session_unknown', resent: 1, lost: 0 });
+      await queued;
+      expect(processed).toEqual(['queued while away']);
+    } finally {
+      c.close();
+      await restarted.close();
+      await listening.close();
+    }
+  });
 });

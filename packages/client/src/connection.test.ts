@@ -230,6 +230,34 @@ describe('frames after HELLO', () => {
     await expect(Promise.all(sends)).resolves.toEqual([undefined, undefined, undefined]);
   });
 
+  it('a resume refused with BYE applied nothing behind its HELLO: after session_unknown, what never reached a session is sent again', async () => {
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false, reconnect: { initialDelayMs: 10, maxDelayMs: 10 } }));
+    const gaps: unknown[] = [];
+    client.on('gap', (g) => gaps.push(g));
+    const ws = await onWebSocket(net, client);
+    const maybe = client.send('x', 1).catch((e: unknown) => e); // on the live socket: it may have been processed
+    await settle();
+    ws.drop(1006);
+    const queued = client.send('x', 2); // no transport carries the session: it stays here
+    await settle(20);
+    const again = net.sockets[1]!;
+    again.open();
+    expect(seqs(again.sent)).toEqual(['send 1', 'send 2']); // behind the resume HELLO
+    again.push({ type: 'bye', code: 'session_unknown', message: 'restarted', ack: 0 });
+    await settle();
+    expect(gaps).toEqual([{ code: 'session_unknown', message: 'restarted', resent: 1, lost: 1 }]);
+    await expect(maybe).resolves.toMatchObject({ code: 'session_lost' });
+    await settle(20);
+    const fresh = net.sockets[2]!;
+    fresh.open();
+    fresh.push(welcome({ token: 'T2' }));
+    await settle();
+    expect(seqs(fresh.sent)).toEqual(['send 1']);
+    fresh.push({ type: 'ack', ack: 1 });
+    await expect(queued).resolves.toBeUndefined();
+  });
+
   it('at most 64 of them; the rest go once WELCOME came', async () => {
     const net = createNet();
     const { client } = track(start(net, { adaptive: false }));

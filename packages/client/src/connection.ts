@@ -267,6 +267,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
    */
   function greeted(link: Link) {
     link.helloAt = Date.now();
+    link.prior = sess.sent;
     const frames = sess.frames(sess.out.acked, PIPELINED_FRAMES, true);
     link.sent = sess.out.acked + frames.length;
     link.t!.send(frames);
@@ -310,12 +311,13 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       case 'welcome':
         return link === next ? (link.job ? adopt(link, f) : welcome(link, f)) : undefined;
       case 'bye':
+      case 'error':
+        // Before WELCOME, the server refused the HELLO: it applied nothing sent behind it (protocol.md §4).
+        if (link !== cur && link.prior !== undefined) sess.sent = link.prior;
         // A server with no record of the session (restarted, or forgot it long ago) cannot know how
         // far it got: its BYE says ack 0, which means "unknown", never "nothing was processed"
         // (protocol.md §3). Read it so here, where the frame is read; a 404 answer has no ack either.
-        return lost(link, new WirehopError(f.code, f.message, f.code === 'session_unknown' ? undefined : { ack: f.ack }));
-      case 'error':
-        return lost(link, new WirehopError(f.code, f.message));
+        return lost(link, new WirehopError(f.code, f.message, f.type === 'error' || f.code === 'session_unknown' ? undefined : { ack: f.ack }));
     }
     if (link !== cur) return f.type === 'pong' && f.n === link.test ? tested(link) : lost(link, new WirehopError('bad_frame', `${f.type} frame before WELCOME`));
     switch (f.type) {
@@ -595,6 +597,8 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       setState('closed', 'client_closed');
     },
     send(frame) {
+      // The frame just queued, the newest: sent only if a transport carries the session.
+      if (cur) sess.sent = sess.out.lastSeq;
       cur?.t!.send([frame]);
       acks.sending(); // the transport batches a task's frames: the same POST
     },

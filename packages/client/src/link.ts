@@ -31,6 +31,8 @@ export interface Link {
   rtt?: number;
   /** WebSocket: the last client seq sent after HELLO, before WELCOME. */
   sent?: number;
+  /** WebSocket: Session.sent before those frames, restored if the server refuses the HELLO. */
+  prior?: number;
 }
 
 /** What the connection does with a link's events; only called while `live(link)`. */

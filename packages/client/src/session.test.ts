@@ -211,17 +211,32 @@ describe('Session rebase (gap)', () => {
     expect(timedOut.r.outcome).toEqual({ fail: 'timeout' });
   });
 
-  it('without an ack, rejects every unacked frame with session_lost', () => {
+  it('without an ack, rejects every unacked frame that was sent with session_lost', () => {
     const s = connected();
     const a = queue(s, FrameCode.send, ['n', 1]);
     s.ack(1);
     const b = queue(s, FrameCode.send, ['n', 2]);
     const c = queue(s, FrameCode.request, ['m', 3]);
+    s.frames(1); // both handed to a transport
     expect(s.rebase(undefined, [])).toEqual({ resent: 0, lost: 2 });
     expect(a.r.outcome).toEqual({ ok: undefined });
     expect(b.r.outcome).toEqual({ fail: 'session_lost' });
     expect(c.r.outcome).toEqual({ fail: 'session_lost' });
     expect(s.out.size).toBe(0);
+  });
+
+  it('without an ack, sends again in the new session what never left the client', () => {
+    const s = connected();
+    const a = queue(s, FrameCode.send, ['n', 1]);
+    const b = queue(s, FrameCode.request, ['m', 2]);
+    s.frames(0, 1); // only the first was handed to a transport
+    const c = queue(s, FrameCode.send, ['n', 3]); // queued while no transport carried the session
+    expect(s.rebase(undefined, [])).toEqual({ resent: 2, lost: 1 });
+    expect(a.r.outcome).toEqual({ fail: 'session_lost' });
+    expect(b.r.outcome).toBeUndefined();
+    expect(c.r.outcome).toBeUndefined();
+    expect(s.frames(0)).toEqual(['[5,1,"m",2]', '[4,2,"n",3]']);
+    expect(s.sent).toBe(2); // frames() just handed them out again, numbered in the new session
   });
 
   it('clamps an ack beyond what was sent, and one below an earlier ack', () => {
@@ -294,6 +309,7 @@ describe('Session rebase (gap)', () => {
     const sub = queue(s, FrameCode.subscribe, ['a'], 'a');
     const gone = queue(s, FrameCode.subscribe, ['b'], 'b');
     const unsub = queue(s, FrameCode.unsubscribe, ['b'], 'b');
+    s.frames(0);
     const a = channel('a', true);
     const b = channel('b', false);
     const c = channel('c', true);

@@ -85,6 +85,8 @@ export class Session {
   in = new ReceiveWindow();
   /** Frames awaiting an answer, by client seq. They stay after their ack: the answer comes later. */
   readonly waiting = new Map<number, Item>();
+  /** The highest seq ever handed to a transport: those above it never left the client. */
+  sent = 0;
 
   constructor(limits: SessionLimits) {
     this.maxMessageBytes = limits.maxMessageBytes;
@@ -121,7 +123,7 @@ export class Session {
   }
 
   /**
-   * The encoded frames after `seq`, oldest first: what a transport must (re)send; at most `max`.
+   * The encoded frames after `seq`, oldest first, for a transport to (re)send; at most `max`.
    * `early`: they go behind a HELLO before WELCOME (protocol.md §4, §5). For a new session that is
    * only the leading run of repeatable ones: if the attempt fails before the client learns the
    * session, it cannot tell whether the server processed them, and sends them again in another.
@@ -132,6 +134,7 @@ export class Session {
     for (const [seq, it] of this.out.after(after)) {
       if (frames.length === max || (early && !this.sid && !repeatable(it.code))) break;
       frames.push(encodeWithTail(it.code, seq, it.tail));
+      if (seq > this.sent) this.sent = seq;
     }
     return frames;
   }
@@ -166,7 +169,8 @@ export class Session {
    * `ack` is the server's last processed seq from BYE or the error body. Frames after it were never
    * processed and are re-queued in order (`resent`). Frames up to it were processed but their answer
    * is lost: they reject with `session_lost` (`lost`), except subscriptions, which are rebuilt.
-   * Without an ack nothing unacked can be trusted either way, so it all rejects with `session_lost`.
+   * Without an ack, what may have reached the server cannot be trusted either way and rejects with
+   * `session_lost`; what never left the client (above `sent`) is sent in the new session.
    *
    * Subscriptions: first the ones the server held as of `ack` are re-created, then the unprocessed
    * frames replay on top, so the new session ends where the old one would have. Without an ack,
@@ -175,13 +179,14 @@ export class Session {
   rebase(ack: number | undefined, channels: Iterable<Resubscriber>): { resent: number; lost: number } {
     const known = ack !== undefined;
     this.ack(known ? Math.min(Math.max(ack, this.out.acked), this.out.lastSeq) : this.out.acked);
+    const maybeSent = Math.max(0, this.sent - this.out.acked);
     let rest = this.out.drain();
     const again = new Set(rest);
     const answerless = [...this.waiting.values()].filter((it) => !again.has(it));
     this.waiting.clear();
     if (!known) {
-      answerless.push(...rest);
-      rest = [];
+      answerless.push(...rest.slice(0, maybeSent));
+      rest = rest.slice(maybeSent);
     }
 
     let lost = 0;
@@ -212,6 +217,7 @@ export class Session {
 
     this.sid = null;
     this.token = undefined;
+    this.sent = 0;
     this.in = new ReceiveWindow();
     for (const it of [...queue, ...rest]) {
       const seq = this.push(it);
