@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WirehopError } from '@wirehop/protocol';
 import type { Member } from '@wirehop/protocol';
+import type { ServerOptions } from '@wirehop/server';
 import { startFixture, TRANSPORTS, type Fixture } from './helpers/fixture.js';
 import { nextEvent, waitFor } from './helpers/wait.js';
 
@@ -328,15 +329,22 @@ describe.each(TRANSPORTS)('conformance over %s', (transport) => {
     expect(page.more).toBe(true);
   });
 
-  it('signals an expired session explicitly, resubscribes, and resends what was never processed', async () => {
-    fx = await startFixture({ authenticate, sessionTtlMs: 300 });
+  /** A client of `transport` subscribed to 'news', through a proxy in front of a server started with `options`. */
+  async function subscribedThroughProxy(options: ServerOptions = {}) {
+    fx = await startFixture({ authenticate, ...options });
     fx.wh.channel('news');
-    const processed: unknown[] = [];
-    fx.wh.onMessage('n', (d) => void processed.push(d));
+    const port = Number(new URL(fx.url).port);
     const { url, proxy } = await fx.proxied();
     const c = fx.client({ url, transports: [transport], auth: { user: 'ada' }, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
     await c.connect();
     await c.channel('news').subscribe();
+    return { c, proxy, port };
+  }
+
+  it('signals an expired session explicitly, resubscribes, and resends what was never processed', async () => {
+    const { c, proxy } = await subscribedThroughProxy({ sessionTtlMs: 300 });
+    const processed: unknown[] = [];
+    fx!.wh.onMessage('n', (d) => void processed.push(d));
     const first = c.sessionId!;
 
     proxy.set({ refuse: true });
@@ -355,19 +363,13 @@ describe.each(TRANSPORTS)('conformance over %s', (transport) => {
     expect(c.sessionId).not.toBe(first);
   });
   it('after a server restart, reports session_unknown and never guesses what was processed', async () => {
-    fx = await startFixture({ authenticate });
-    fx.wh.channel('news');
-    const port = Number(new URL(fx.url).port);
-    const { url, proxy } = await fx.proxied();
-    const c = fx.client({ url, transports: [transport], auth: { user: 'ada' }, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
-    await c.connect();
-    await c.channel('news').subscribe();
+    const { c, proxy, port } = await subscribedThroughProxy();
     const first = c.sessionId!;
 
     // The link dies, the client queues a message into it, and the server restarts meanwhile.
     proxy.set({ blackhole: true });
     const pending = c.send('n', 'maybe processed, maybe not');
-    await fx.stopServer();
+    await fx!.stopServer();
     proxy.cutAll();
     const { createWirehop } = await import('@wirehop/server');
     const restarted = createWirehop({ authenticate, onError: () => {} }).channel('news');
@@ -390,20 +392,14 @@ describe.each(TRANSPORTS)('conformance over %s', (transport) => {
   });
 
   it('after a server restart, sends in the new session what was queued while no transport carried it', async () => {
-    fx = await startFixture({ authenticate });
-    fx.wh.channel('news');
-    const port = Number(new URL(fx.url).port);
-    const { url, proxy } = await fx.proxied();
-    const c = fx.client({ url, transports: [transport], auth: { user: 'ada' }, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
-    await c.connect();
-    await c.channel('news').subscribe();
+    const { c, proxy, port } = await subscribedThroughProxy();
 
     // The client knows the link is down when the message is queued: it never leaves the client.
     proxy.set({ refuse: true });
     proxy.cutAll();
     await waitFor(() => c.state !== 'connected');
     const queued = c.send('n', 'queued while away');
-    await fx.stopServer();
+    await fx!.stopServer();
     const processed: unknown[] = [];
     const { createWirehop } = await import('@wirehop/server');
     const restarted = createWirehop({ authenticate, onError: () => {} })
