@@ -154,14 +154,19 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
     const text = await readText(incoming, limits.maxBatchBytes);
     if (text === undefined) return failCode(c, 'bad_request', 'the request body was cut short');
     if (typeof text !== 'string') return failCode(c, text.code, text.message);
-    let decoded = decodeClientFrame(text.trim(), limits);
-    let rest = '';
-    if (!decoded.ok) {
-      const nl = text.indexOf('\n');
-      const first = nl === -1 ? text : text.slice(0, nl);
-      if (utf8Length(first) > limits.maxMessageBytes) return failCode(c, 'message_too_large', `HELLO exceeds maxMessageBytes (${limits.maxMessageBytes})`);
-      decoded = decodeClientFrame(first.trim(), limits);
-      if (nl !== -1) rest = text.slice(nl + 1);
+    const nl = text.indexOf('\n');
+    let first = nl === -1 ? text : text.slice(0, nl);
+    let rest = nl === -1 ? '' : text.slice(nl + 1);
+    const tooLarge = () => utf8Length(first) > limits.maxMessageBytes && failCode(c, 'message_too_large', `HELLO exceeds maxMessageBytes (${limits.maxMessageBytes})`);
+    let refused = tooLarge();
+    if (refused) return refused;
+    let decoded = decodeClientFrame(first.trim(), limits);
+    if (!decoded.ok && nl !== -1) {
+      // Not NDJSON: one JSON value over several lines.
+      first = text;
+      rest = '';
+      if ((refused = tooLarge())) return refused;
+      decoded = decodeClientFrame(text.trim(), limits);
     }
     if (!decoded.ok) return failCode(c, decoded.code, decoded.message);
     const hello = decoded.frame;

@@ -417,6 +417,12 @@ describe('SSE + POST: frames behind the HELLO of POST /session (protocol.md §5)
     const longHello = encodeFrame({ type: 'hello', v: 1, auth: 'a'.repeat(300) });
     const tooLong = await post(url, '/session', `${longHello}\n${frames[0]}`, ndjson);
     expect(tooLong).toMatchObject({ status: 413, json: { error: { code: 'message_too_large' } } });
+    // A HELLO as one JSON value over several lines, too: within the body's limit, over the frame's.
+    const pretty = JSON.stringify([24, { v: 1, auth: 'a'.repeat(300) }], null, 2);
+    const prettyTooLong = await post(url, '/session', pretty, { 'content-type': 'application/json' });
+    expect(prettyTooLong).toMatchObject({ status: 413, json: { error: { code: 'message_too_large' } } });
+    const prettyFits = await post(url, '/session', JSON.stringify([24, { v: 1 }], null, 2), { 'content-type': 'application/json' });
+    expect(prettyFits.status).toBe(200);
   });
 });
 
