@@ -12,7 +12,7 @@ import { Hono } from 'hono';
 import { expect, it } from 'vitest';
 import { clientBundle } from '../../examples/kit/src/bundle.js';
 import { startBalancer } from '../helpers/balancer.js';
-import { eventually, screenshot, useBrowser } from '../helpers/browser.js';
+import { clientPage, eventually, screenshot, useBrowser } from '../helpers/browser.js';
 import { redisPerFile } from '../helpers/redis-per-file.js';
 
 const ITEMS = 200;
@@ -26,14 +26,7 @@ const redis = redisPerFile();
  * test chose), subscribed to 'news'. It records items in `__items`, the codes of 'gap' events in
  * `__gaps`, and sets `__ready` once subscribed; `__notes(n)` sends notes 1..n a few ms apart.
  */
-const PAGE = `<!doctype html>
-<meta charset="utf-8">
-<title>wirehop drain</title>
-<body style="font: 14px system-ui; margin: 24px">
-<p id="status">loading…</p>
-<script type="module">
-  import { createClient } from '/client.js';
-  const status = document.getElementById('status');
+const PAGE = clientPage('wirehop drain', `
   const transports = new URLSearchParams(location.search).get('transports').split(',');
   const client = createClient({ url: location.origin + '/wirehop', transports, adaptive: false, auth: { user: transports.join('+') } });
   Object.assign(window, { __items: [], __gaps: [], __ready: false });
@@ -54,8 +47,7 @@ const PAGE = `<!doctype html>
   await client.connect();
   await news.subscribe();
   window.__ready = true;
-</script>
-`;
+`);
 
 declare global {
   interface Window {

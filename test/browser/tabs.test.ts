@@ -19,7 +19,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { createWirehop, type Wirehop } from '@wirehop/server';
 import { clientBundle } from '../../examples/kit/src/bundle.js';
-import { eventually, screenshot, useTlsBrowser } from '../helpers/browser.js';
+import { clientPage, eventually, screenshot, useTlsBrowser } from '../helpers/browser.js';
 
 /** The default of `sseTabSlots`. */
 const SLOTS = 4;
@@ -33,14 +33,7 @@ const suite = useTlsBrowser();
  * the codes of its 'error' events in `__errors`, sets `__ready` once subscribed; `__note(text)`
  * sends a 'note' and sets `__noted` once the server acked it; `__close()` closes the client.
  */
-const PAGE = `<!doctype html>
-<meta charset="utf-8">
-<title>wirehop tab</title>
-<body style="font: 14px system-ui; margin: 24px">
-<p id="status">loading…</p>
-<script type="module">
-  import { createClient } from '/client.js';
-  const status = document.getElementById('status');
+const PAGE = clientPage('wirehop tab', `
   const query = new URLSearchParams(location.search);
   const url = query.get('url') ?? location.origin + '/wirehop';
   Object.assign(window, { __got: [], __errors: [], __ready: false, __noted: false });
@@ -65,8 +58,7 @@ const PAGE = `<!doctype html>
   } catch (error) {
     status.textContent = 'failed: ' + error.message; // closed while waiting, on purpose
   }
-</script>
-`;
+`);
 
 declare global {
   interface Window {

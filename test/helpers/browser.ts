@@ -155,3 +155,21 @@ export async function screenshot(page: Page, suffix?: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/**
+ * A test page as the browser tests serve it: a `#status` line, then `script` as a module that has
+ * `createClient` (imported from the bundle served at /client.js) and `status` (that line) in scope.
+ */
+export function clientPage(title: string, script: string): string {
+  return `<!doctype html>
+<meta charset="utf-8">
+<title>${title}</title>
+<body style="font: 14px system-ui; margin: 24px">
+<p id="status">loading…</p>
+<script type="module">
+  import { createClient } from '/client.js';
+  const status = document.getElementById('status');
+${script}
+</script>
+`;
+}

@@ -122,8 +122,6 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   let attempt = 0;
   /** The transport event's reason for the next attach, when it is not the session's own. */
   let via: string | null = null;
-  /** The session was adopted before its first WELCOME (LinkHooks.adopt): that WELCOME creates it. */
-  let fresh = false;
   /** A WebSocket attempt failed in this round: if SSE then connects, WebSocket is unusable here. */
   let wsDown = false;
   let srtt: number | null = null;
@@ -213,11 +211,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     lost,
     opened: test,
     greeted,
-    adopt(sid, token) {
-      sess.sid = sid;
-      sess.token = token;
-      fresh = true;
-    },
+    claim: (sid, token) => sess.claim(sid, token),
   };
 
   /**
@@ -225,9 +219,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
    * An SSE stream first takes a tab slot (tab-slots.ts); no timer runs while it waits for one.
    */
   function open(link: Link, hello: HelloFrame | undefined, ms: number) {
-    // SSE, new session: the outbox goes in the POST /session body behind the HELLO (protocol.md §5).
-    const early = () => (link.name === 'sse' && hello && !hello.sid ? sess.frames(sess.out.acked, PIPELINED_FRAMES, true) : undefined);
-    const go = () => openLink(link, { url: base, hello, early: early(), headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, http, maxMessageBytes: sess.maxMessageBytes }, ms, hooks);
+    const go = () => openLink(link, { url: base, hello, early, headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, http, maxMessageBytes: sess.maxMessageBytes }, ms, hooks);
     if (link.name !== 'sse' || !slots) return go();
     void slots.take((error) => busy(link, error)).then((ok) => ok && link === next && go());
   }
@@ -258,6 +250,9 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     send: () => void (cur && sess.in.unacked > 0 && !next?.resuming && ackAll(cur)),
   });
 
+  /** What may go right behind a HELLO, before WELCOME (Session.frames). */
+  const early = () => sess.frames(sess.out.acked, PIPELINED_FRAMES, true);
+
   /**
    * HELLO left on a new socket. Frames waiting in the outbox follow it at once (protocol.md §4; for
    * a new session only the leading subscribes and reads, Session.frames): the server applies them
@@ -268,7 +263,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   function greeted(link: Link) {
     link.helloAt = Date.now();
     link.prior = sess.sent;
-    const frames = sess.frames(sess.out.acked, PIPELINED_FRAMES, true);
+    const frames = early();
     link.sent = sess.out.acked + frames.length;
     link.t!.send(frames);
   }
@@ -343,8 +338,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
 
   /** The connection attempt got its WELCOME: the session is (re)attached. */
   function welcome(link: Link, w: WelcomeFrame) {
-    const created = !sess.sid || fresh;
-    fresh = false;
+    const created = sess.created;
     const refused = sess.attach(w);
     if (refused) return lost(link, refused);
     // HELLO → WELCOME on an open socket is a round trip, once the server's hold is taken out: the

@@ -47,8 +47,8 @@ export interface LinkHooks {
   opened(link: Link): void;
   /** A WebSocket opened and its HELLO just left. */
   greeted(link: Link): void;
-  /** See TransportHandlers.adopt. */
-  adopt(sid: string, token: string): void;
+  /** See TransportHandlers.claim. */
+  claim(sid: string, token: string): void;
 }
 
 /** Starts `link.name`'s transport; its first step (WELCOME, or an open socket to test) has `ms`. */
@@ -68,7 +68,7 @@ export function openLink(link: Link, options: TransportOptions, ms: number, hook
       alive: () => hooks.alive(link),
       close: (error) => live() && hooks.lost(link, error),
       open: () => live() && (options.hello ? hooks.greeted : hooks.opened)(link),
-      adopt: (sid, token) => live() && hooks.adopt(sid, token),
+      claim: (sid, token) => live() && hooks.claim(sid, token),
     });
     arm(link, ms, options.hello ? 'WELCOME' : 'open socket', hooks.lost);
   } catch (error) {

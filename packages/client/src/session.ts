@@ -76,9 +76,11 @@ export interface SessionLimits {
  */
 const repeatable = (code: FrameCode) => code < FrameCode.publish || code > FrameCode.request;
 
-/** One session, renewed in place after a gap; `sid` is null until a WELCOME created it. */
+/** One session, renewed in place after a gap; `sid` is null until a WELCOME created it (or claim()). */
 export class Session {
   sid: string | null = null;
+  /** No WELCOME attached this session yet: the next one creates it. */
+  created = true;
   token: string | undefined;
   maxMessageBytes: number;
   readonly out: SendWindow<Item>;
@@ -104,11 +106,20 @@ export class Session {
   attach(welcome: WelcomeFrame): WirehopError | undefined {
     if (!this.sid) {
       if (!welcome.token) return new WirehopError('bad_frame', 'WELCOME of a new session without a resume token');
-      this.sid = welcome.sid;
-      this.token = welcome.token;
+      this.claim(welcome.sid, welcome.token);
     }
+    this.created = false;
     this.maxMessageBytes = welcome.maxMessageBytes;
     return this.ack(welcome.ack) ? undefined : new WirehopError('bad_ack', `WELCOME acks ${welcome.ack}, beyond the last frame sent (${this.out.lastSeq})`);
+  }
+
+  /**
+   * The client holds on to session `sid` before its first WELCOME: a new SSE session whose
+   * POST /session body carried frames (TransportHandlers.claim). Retries resume it.
+   */
+  claim(sid: string, token: string): void {
+    this.sid = sid;
+    this.token = token;
   }
 
   /** Queues an item as the next sequence number: returns the number, or why it was refused. */
@@ -217,6 +228,7 @@ export class Session {
 
     this.sid = null;
     this.token = undefined;
+    this.created = true;
     this.sent = 0;
     this.in = new ReceiveWindow();
     for (const it of [...queue, ...rest]) {

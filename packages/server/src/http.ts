@@ -28,7 +28,7 @@ import { parseCookies } from './request-info.js';
 import type { ServerSession } from './session.js';
 import { writeRetryLater } from './transports/eventsource.js';
 import { SseDownstream, sseHeaders } from './transports/sse.js';
-import type { UserBase } from './types.js';
+import type { ServerLimits, UserBase } from './types.js';
 
 /** What the routes need of the server. */
 export interface HttpHost<U extends UserBase> extends HandshakeCore<U> {
@@ -112,6 +112,21 @@ function elsewhere(c: C, refused: Response): void {
   else refused.headers.set('connection', 'close');
 }
 
+/**
+ * A POST /session body: the HELLO as the first line of NDJSON with frames after it, or alone as one
+ * JSON value, perhaps over several lines. Undefined when the HELLO is over maxMessageBytes; it is
+ * measured before it is parsed.
+ */
+function sessionBody(text: string, limits: ServerLimits): { decoded: ReturnType<typeof decodeClientFrame>; rest: string } | undefined {
+  const nl = text.indexOf('\n');
+  const line = nl === -1 ? text : text.slice(0, nl);
+  if (utf8Length(line) > limits.maxMessageBytes) return undefined;
+  const decoded = decodeClientFrame(line.trim(), limits);
+  if (decoded.ok || nl === -1) return { decoded, rest: nl === -1 ? '' : text.slice(nl + 1) };
+  if (utf8Length(text) > limits.maxMessageBytes) return undefined;
+  return { decoded: decodeClientFrame(text.trim(), limits), rest: '' };
+}
+
 /** The Hono app with wirehop's routes, relative to the base path. */
 export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
   const { limits } = host.options;
@@ -154,20 +169,9 @@ export function createRoutes<U extends UserBase>(host: HttpHost<U>): Hono<Env> {
     const text = await readText(incoming, limits.maxBatchBytes);
     if (text === undefined) return failCode(c, 'bad_request', 'the request body was cut short');
     if (typeof text !== 'string') return failCode(c, text.code, text.message);
-    const nl = text.indexOf('\n');
-    let first = nl === -1 ? text : text.slice(0, nl);
-    let rest = nl === -1 ? '' : text.slice(nl + 1);
-    const tooLarge = () => utf8Length(first) > limits.maxMessageBytes && failCode(c, 'message_too_large', `HELLO exceeds maxMessageBytes (${limits.maxMessageBytes})`);
-    let refused = tooLarge();
-    if (refused) return refused;
-    let decoded = decodeClientFrame(first.trim(), limits);
-    if (!decoded.ok && nl !== -1) {
-      // Not NDJSON: one JSON value over several lines.
-      first = text;
-      rest = '';
-      if ((refused = tooLarge())) return refused;
-      decoded = decodeClientFrame(text.trim(), limits);
-    }
+    const body = sessionBody(text, limits);
+    if (!body) return failCode(c, 'message_too_large', `HELLO exceeds maxMessageBytes (${limits.maxMessageBytes})`);
+    const { decoded, rest } = body;
     if (!decoded.ok) return failCode(c, decoded.code, decoded.message);
     const hello = decoded.frame;
     const helloAt = Date.now();

@@ -84,13 +84,13 @@ export const sse: TransportFactory = (options, handlers) => {
     if (!sid) {
       // What the outbox holds follows the HELLO, as far as the body stays within maxMessageBytes: the
       // server applies it as it creates the session, a round trip before a POST /send could.
-      const body = takeBatch([encodeClientControl(hello), ...(options.early ?? [])], Infinity, options.maxMessageBytes);
+      const body = takeBatch([encodeClientControl(hello), ...(options.early?.() ?? [])], Infinity, options.maxMessageBytes);
       const answer = await request(Paths.session, 'POST', { ...options.headers, 'content-type': NDJSON }, encodeBatch(body));
       const decoded = decodeServerFrame(await answer.text());
       if (!decoded.ok) throw new WirehopError(decoded.code, decoded.message);
       if (decoded.frame.type !== 'welcome') throw new WirehopError('bad_frame', `expected a welcome from ${Paths.session}, got ${decoded.frame.type}`);
       ({ sid, token } = decoded.frame);
-      if (body.length > 1) handlers.adopt?.(sid, token!);
+      if (body.length > 1) handlers.claim?.(sid, token!);
     }
     const created = !hello.sid;
     const response = await request(Paths.sse, 'GET', { ...sessionHeaders(), [Headers.lastEventId]: String(hello.ack ?? 0), accept: 'text/event-stream' });

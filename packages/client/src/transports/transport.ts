@@ -23,10 +23,11 @@ export interface TransportOptions {
    */
   hello?: HelloFrame;
   /**
-   * SSE, new session: frames for the POST /session body, behind the HELLO (protocol.md §5); those
-   * that fit in maxMessageBytes go. The server applies them once it created the session.
+   * What may go right behind the HELLO, before WELCOME. SSE asks for it for a new session's
+   * POST /session body (protocol.md §5) and sends those that fit in maxMessageBytes; the server
+   * applies them once it created the session.
    */
-  early?: string[];
+  early?: () => string[];
   /** Extra headers for HTTP requests (and WebSocket where the constructor takes them). */
   headers: Record<string, string>;
   WebSocket: WebSocketLikeConstructor | undefined;
@@ -50,7 +51,7 @@ export interface TransportHandlers {
    * have processed them, so the session is the client's from now on, stream or not: a retry must
    * resume it (a new session would process them again), and its end is a gap.
    */
-  adopt?(sid: string, token: string): void;
+  claim?(sid: string, token: string): void;
 }
 
 /** One open (or opening) transport. */

@@ -137,10 +137,12 @@ export class WsConnection<U extends UserBase> {
     switch (this.phase) {
       case 'hello':
         return this.onHello(data, isBinary);
-      case 'opening':
-        if (this.early.length >= this.host.options.limits.maxEarlyMessages) return this.fail('out_of_order', `more than limits.maxEarlyMessages (${this.host.options.limits.maxEarlyMessages}) messages before WELCOME`);
+      case 'opening': {
+        const max = this.host.options.limits.maxEarlyMessages;
+        if (this.early.length >= max) return this.fail('out_of_order', `more than limits.maxEarlyMessages (${max}) messages before WELCOME`);
         (this.early as Array<[RawData, boolean]>).push([data, isBinary]);
         return;
+      }
       case 'open':
         return this.onFrame(data, isBinary);
       case 'closed':
