@@ -135,6 +135,20 @@ describe.each(TRANSPORTS)('conformance over %s', (transport) => {
     await expect(c.request('add', [40, 2])).resolves.toBe(42);
   });
 
+  it("settles a message once a later request's reply says it was processed", async () => {
+    // No ACK from the server's own timer or count here: what settles the message is the reply.
+    fx = await startFixture({ authenticate, ackDelayMs: 60_000, ackEvery: 1_000 });
+    const got: unknown[] = [];
+    fx.wh.onMessage('note', (data) => void got.push(data));
+    fx.wh.onRequest('count', () => got.length);
+    const c = await connectAs('ada');
+    let settled = false;
+    const sent = c.send('note', 'hi').then(() => void (settled = true));
+    await expect(c.request('count')).resolves.toBe(1);
+    expect(settled).toBe(true);
+    await sent;
+  });
+
   it('delivers client messages to handlers in order, and server messages to the client', async () => {
     fx = await startFixture({ authenticate });
     const got: unknown[] = [];

@@ -101,3 +101,38 @@ describe('chat among three clients on mixed transports', () => {
     expect(inbox[2]).toEqual(inbox[0]);
   }, 60_000);
 });
+
+describe.each(TRANSPORTS)('a reader that keeps up is never cut off by its replay buffer, over %s', (transport) => {
+  /**
+   * `count` events of `size` characters, each published once the one before arrived. The client's
+   * ack timer is put out of reach, so only the bound on the server's replay buffer makes it ack:
+   * 32 frames (256 on SSE) would outgrow it.
+   */
+  async function stream(count: number, size: number, limits?: { replayBufferBytes: number }) {
+    fx = await startFixture(limits && { limits });
+    fx.wh.channel('files');
+    const client = fx.client({ transports: [transport], adaptive: false, ackDelayMs: 60_000 });
+    const gaps: unknown[] = [];
+    client.on('gap', (g) => gaps.push(g));
+    client.channel('files').on('gap', (g) => gaps.push(g));
+    const chunk = 'x'.repeat(size);
+    const got: number[] = [];
+    client.channel('files').on('chunk', (d) => {
+      got.push(Number((d as string).slice(size)));
+      if (got.length < count) fx!.wh.publish('files', 'chunk', chunk + got.length);
+    });
+    await client.connect();
+    await client.channel('files').subscribe();
+    const session = client.sessionId;
+    fx.wh.publish('files', 'chunk', chunk + 0);
+    await waitFor(() => got.length >= count || gaps.length > 0, { what: 'every chunk' });
+    expect(gaps).toEqual([]);
+    expect(got).toEqual(Array.from({ length: count }, (_, i) => i));
+    expect(client.sessionId).toBe(session);
+  }
+
+  it('100 events of 60,000 characters: the default 1 MiB buffer holds 17', () => stream(100, 60_000), 60_000);
+
+  it("the server's own buffer, from WELCOME: 100 events of 20,000 characters into 200,000", () =>
+    stream(100, 20_000, { replayBufferBytes: 200_000 }), 60_000);
+});

@@ -4,25 +4,32 @@ import { createAcks } from './acks.js';
 beforeEach(() => void vi.useFakeTimers());
 afterEach(() => void vi.useRealTimers());
 
-/** A host whose unacked count the test sets; `sent` counts acks, each of which clears the count. */
-function host(sse = false) {
+/**
+ * A host whose unacked count and size the test sets, with a server replay buffer of 10,000 frames
+ * and 1 MiB unless told; `sent` counts acks, each of which clears the count.
+ */
+function host(sse = false, replay = { replayFrames: 10_000, replayBytes: 1_048_576 }) {
   const h = {
     unackedNow: 0,
+    unitsNow: 0,
     sse,
     sent: 0,
     unacked: () => h.unackedNow,
+    units: () => h.unitsNow,
+    replay: () => replay,
     onSse: () => h.sse,
     send: () => {
       h.sent++;
-      h.unackedNow = 0;
+      h.unackedNow = h.unitsNow = 0;
     },
   };
   return h;
 }
 
-const deliver = (h: ReturnType<typeof host>, acks: ReturnType<typeof createAcks>, n: number) => {
+const deliver = (h: ReturnType<typeof host>, acks: ReturnType<typeof createAcks>, n: number, size = 50) => {
   for (let i = 0; i < n; i++) {
     h.unackedNow++;
+    h.unitsNow += size;
     acks.delivered();
   }
 };
@@ -60,6 +67,26 @@ describe('acks', () => {
     expect(h.sent).toBe(2);
     vi.advanceTimersByTime(1_001);
     expect(h.sent).toBe(3);
+  });
+
+  it('at once, on either transport, when a quarter of the replay buffer is unacked, in bytes or in frames', () => {
+    for (const sse of [false, true]) {
+      const h = host(sse);
+      const acks = createAcks(32, 250, h);
+      deliver(h, acks, 4, 60_000); // 240,000 units: under a quarter of 1 MiB
+      expect(h.sent).toBe(0);
+      deliver(h, acks, 1, 60_000); // 300,000: over it
+      expect(h.sent).toBe(1);
+      acks.stop();
+      // A server that holds 40 frames: an ack every 10, not every 32 (or 256 on SSE).
+      const few = host(sse, { replayFrames: 40, replayBytes: 1_048_576 });
+      const acks2 = createAcks(32, 250, few);
+      deliver(few, acks2, 9);
+      expect(few.sent).toBe(0);
+      deliver(few, acks2, 1);
+      expect(few.sent).toBe(1);
+      acks2.stop();
+    }
   });
 
   it('a message on WebSocket takes no ack along; stop() cancels the pending one', () => {

@@ -6,7 +6,14 @@
  * 8× as long, and otherwise rides on a POST that goes anyway (a PING's, or a message's once
  * `every` frames wait). Every wait is jittered by up to half again: all the subscribers of a
  * broadcast start their timers at the same moment, and a server should not get all their acks at once.
+ *
+ * One bound comes before all of that, on both transports: the server's replay buffer (WELCOME). What
+ * is unacked there past its frames or bytes ends the session (replay_overflow), however fast the
+ * client reads, so an ack goes at once when a quarter of either is unacked: the other three
+ * quarters are room for what is in flight while the ack travels. Large frames hit it first: 32
+ * frames of 60 KB outgrow the default 1 MiB.
  */
+import { Defaults } from '@wirehop/protocol';
 
 /**
  * The default delay. Longer than the server's (Defaults.ackDelayMs, 50 ms), which decides how soon
@@ -17,10 +24,16 @@
 export const ACK_DELAY_MS = 250;
 /** How much rarer acks are on SSE, in frames and in time. */
 const SSE_ACK_SCALE = 8;
+/** The share of the server's replay buffer that may be unacked before an ack goes at once. */
+const REPLAY_SHARE = 4;
 
 export interface AckHost {
-  /** Reliable frames delivered and not acked yet. */
+  /** Reliable frames delivered and not acked yet... */
   unacked(): number;
+  /** ...and their size, in UTF-16 code units (as the server counts its replay buffer). */
+  units(): number;
+  /** The server's replay buffer: its WELCOME. */
+  replay(): { replayFrames?: number; replayBytes?: number };
   /** The session is on SSE now. */
   onSse(): boolean;
   /** Sends an ack of everything delivered, unless one must be held back now. */
@@ -51,7 +64,11 @@ export function createAcks(every: number, delayMs: number, host: AckHost): Acks 
     if (host.unacked() > 0) timer ??= setTimeout(now, delayMs * scale() * (1 + Math.random() / 2));
   };
   return {
-    delivered: () => (host.unacked() >= every * scale() ? now() : later()),
+    delivered() {
+      const { replayFrames = Defaults.replayBufferFrames, replayBytes = Defaults.replayBufferBytes } = host.replay();
+      const n = host.unacked();
+      return n >= every * scale() || n * REPLAY_SHARE >= replayFrames || host.units() * REPLAY_SHARE >= replayBytes ? now() : later();
+    },
     later,
     now,
     sending: () => void (host.onSse() && host.unacked() >= every && now()),

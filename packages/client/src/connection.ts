@@ -244,6 +244,8 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   const ackAll = (link: Link) => control(link, { type: 'ack', ack: sess.in.takeAck() });
   const acks = createAcks(options.ackEvery ?? Defaults.ackEvery, options.ackDelayMs ?? ACK_DELAY_MS, {
     unacked: () => sess.in.unacked,
+    units: () => sess.in.units,
+    replay: () => sess.welcome!, // frames are delivered only after a WELCOME
     onSse: () => cur?.name === 'sse',
     // No ack past a candidate's resume point until it attached: the server would free frames that
     // the resume still asks for, and refuse it as replay_unavailable (the end of the session).
@@ -299,7 +301,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     });
   }
 
-  function onFrame(link: Link, f: ServerFrame) {
+  function onFrame(link: Link, f: ServerFrame, size: number) {
     // On SSE a check's PONG comes in a POST answer, not on the stream: it counts as an answer too.
     if (link === cur) clearTimeout(checkTimer);
     switch (f.type) {
@@ -328,7 +330,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
         return ad?.evaluate(now);
       }
     }
-    const verdict = sess.in.accept(f.seq);
+    const verdict = sess.in.accept(f.seq, size);
     if (verdict === 'gap') return lost(link, new WirehopError('out_of_order', `expected server frame ${sess.in.last + 1}, got ${f.seq}`));
     if (verdict === 'duplicate') return;
     host.deliver(f);

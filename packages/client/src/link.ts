@@ -38,7 +38,7 @@ export interface Link {
 /** What the connection does with a link's events; only called while `live(link)`. */
 export interface LinkHooks {
   live(link: Link): boolean;
-  frame(link: Link, frame: ServerFrame): void;
+  frame(link: Link, frame: ServerFrame, size: number): void;
   /** Bytes arrived (liveness). Called even once the link is no longer live. */
   alive(link: Link): void;
   /** It failed, timed out, or the connection failed on one of its frames. */
@@ -56,11 +56,11 @@ export function openLink(link: Link, options: TransportOptions, ms: number, hook
   const live = () => hooks.live(link);
   try {
     link.t = FACTORIES[link.name](options, {
-      frame(frame) {
+      frame(frame, size) {
         if (!live()) return;
         // Our own bug while handling a frame must not kill the client: drop the link instead.
         try {
-          hooks.frame(link, frame);
+          hooks.frame(link, frame, size);
         } catch (error) {
           hooks.lost(link, new WirehopError('internal', `client failed on a ${frame.type} frame: ${(error as Error)?.message}`, { error }));
         }

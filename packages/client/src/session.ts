@@ -83,6 +83,8 @@ export class Session {
   created = true;
   token: string | undefined;
   maxMessageBytes: number;
+  /** The last WELCOME: the server's limits. */
+  welcome?: WelcomeFrame;
   readonly out: SendWindow<Item>;
   in = new ReceiveWindow();
   /** Frames awaiting an answer, by client seq. They stay after their ack: the answer comes later. */
@@ -110,6 +112,7 @@ export class Session {
     }
     this.created = false;
     this.maxMessageBytes = welcome.maxMessageBytes;
+    this.welcome = welcome;
     return this.ack(welcome.ack) ? undefined : new WirehopError('bad_ack', `WELCOME acks ${welcome.ack}, beyond the last frame sent (${this.out.lastSeq})`);
   }
 
@@ -160,8 +163,12 @@ export class Session {
     return this.out.ack(n);
   }
 
-  /** A reply or replyError to frame `re`. Unknown or late answers are ignored. */
+  /**
+   * A reply or replyError to frame `re`. It acks `re` and everything before (protocol.md §4): the
+   * server hands frames to the application in order. Unknown or late answers are otherwise ignored.
+   */
   answer(re: number, data: unknown, error?: WirehopError): void {
+    this.ack(re);
     const it = this.waiting.get(re);
     if (!it) return;
     this.waiting.delete(re);

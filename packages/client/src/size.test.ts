@@ -12,8 +12,10 @@ import { describe, expect, it } from 'vitest';
 // raised from 13,365 when a new SSE session's POST /session came to carry the outbox (13,398 then;
 // 13,449 once the client held on to such a session before its stream came: resume it, or a gap;
 // 13,485 once a new session's early frames were only subscribes and reads; 13,555 once, after
-// session_unknown, what never reached a session was sent again rather than reported lost).
-const CEILING_BYTES = 13_570;
+// session_unknown, what never reached a session was sent again rather than reported lost); raised
+// from 13,570 when acks came to keep within the server's replay buffer by size, and answers to ack
+// what they answer (13,710 then).
+const CEILING_BYTES = 13_720;
 
 interface Measure {
   gzip: number;

@@ -251,6 +251,8 @@ const WELCOME: Array<[key: keyof WelcomeFrame, rule: Rule, optional?: true]> = [
   ['batch', SEQ, true],
   ['posts', SEQ, true],
   ['held', COUNT, true],
+  ['replayFrames', SEQ, true],
+  ['replayBytes', SEQ, true],
 ];
 
 function checkWelcome(body: unknown): string | WelcomeFrame {

@@ -155,6 +155,14 @@ export interface WelcomeFrame {
    * trip (protocol.md §5, "Probe"). Absent from older servers.
    */
   held?: number;
+  /**
+   * The server's replay buffer (its limits.replayBufferFrames and replayBufferBytes): unacked
+   * frames beyond either end the session with replay_overflow, so the client acks well before
+   * (protocol.md §4, "Acks"). Sizes count frame text in UTF-16 code units. Absent from older
+   * servers: a client then assumes the defaults.
+   */
+  replayFrames?: number;
+  replayBytes?: number;
 }
 
 /**

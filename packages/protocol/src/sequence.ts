@@ -133,16 +133,20 @@ export class ReceiveWindow {
   last = 0;
   /** Last value sent in an ack. */
   acked = 0;
+  /** Size of the frames delivered since the last ack, as given to accept(). */
+  units = 0;
 
   /**
    * `deliver`: the next one, hand it to the application. `duplicate`: already delivered (a replay
    * or a frame seen on two transports during a switch), drop it. `gap`: a number was skipped, the
    * frame cannot be delivered yet; the session must resume from {@link last}.
+   * @param size the frame's size, summed in {@link units} until the next ack
    */
-  accept(seq: number): Acceptance {
+  accept(seq: number, size = 0): Acceptance {
     if (seq <= this.last) return 'duplicate';
     if (seq !== this.last + 1) return 'gap';
     this.last = seq;
+    this.units += size;
     return 'deliver';
   }
 
@@ -154,6 +158,7 @@ export class ReceiveWindow {
   /** Marks everything delivered as acked and returns the ack value to send. */
   takeAck(): number {
     this.acked = this.last;
+    this.units = 0;
     return this.last;
   }
 }

@@ -59,7 +59,8 @@ export function sseRetry(ms: number): string {
 }
 
 export interface SseFrameParserOptions extends CodecLimits {
-  onFrame: (frame: ServerFrame, lastEventId: string | undefined) => void;
+  /** `size`: the frame's text length (its event's data), as a server counts it in its replay buffer. */
+  onFrame: (frame: ServerFrame, lastEventId: string | undefined, size: number) => void;
   /** A malformed event or frame, or an event over the size limit. The stream should be dropped. */
   onError: (error: WirehopError) => void;
   /** Comments (heartbeats) and `retry:` fields: proof the stream is alive. */
@@ -94,7 +95,7 @@ export function createSseFrameParser(options: SseFrameParserOptions): SseFramePa
       if (failed) return;
       const decoded = decodeServerFrame(data, options);
       if (!decoded.ok) return fail(new WirehopError(decoded.code, decoded.message));
-      options.onFrame(decoded.frame, id);
+      options.onFrame(decoded.frame, id, data.length);
     },
     onComment: () => options.onActivity?.(),
     onRetry: () => options.onActivity?.(),

@@ -177,6 +177,8 @@ export function welcomeFrame<U extends UserBase>(options: ResolvedOptions<U>, op
     batch: options.limits.maxBatchFrames,
     posts: options.limits.postsInFlight,
     held: Math.max(0, Date.now() - helloAt),
+    replayFrames: options.limits.replayBufferFrames,
+    replayBytes: options.limits.replayBufferBytes,
   };
   return encodeFrame(resumed ? welcome : { ...welcome, token: session.token });
 }

@@ -208,6 +208,29 @@ describe('ServerSession inbound', () => {
     expect(session.processed).toBe(2);
   });
 
+  it('an answer acks what it answers and all before it: no ACK frame of its own, unless more was processed', async () => {
+    const d = new MemoryDownstream();
+    let answer!: () => void;
+    const { session } = makeSession({}, (s, f) => {
+      // Frame 1 answered at once; frame 2 while its hook still holds (a subscribe's authorize).
+      if (f.seq === 1) s.reply(1, 'one');
+      if (f.seq === 2) return new Promise<void>((resolve) => (answer = () => (s.reply(2, 'two'), resolve())));
+    });
+    session.attach(d, 0, welcome, 0);
+    session.receive(frame(1));
+    session.flushAck();
+    session.receive(frame(2));
+    answer();
+    await new Promise((r) => setImmediate(r));
+    session.flushAck();
+    expect(d.types()).toEqual(['welcome', 'reply', 'reply']);
+    session.receive(frame(3));
+    session.receive(frame(4));
+    session.replyError(3, 'forbidden', 'no'); // 4 is processed too: the ACK still goes
+    session.flushAck();
+    expect(d.written.slice(3).map((w) => w.frame)).toMatchObject([{ type: 'replyError', re: 3 }, { type: 'ack', ack: 4 }]);
+  });
+
   it('answers POST batches with the ack instead of scheduling one', () => {
     const { session, acks } = makeSession();
     session.beginBatch();

@@ -224,19 +224,29 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
 
   /** A success answer to client frame `re`. */
   reply(re: number, data: unknown): boolean {
-    return this.pushTail(FrameCode.reply, encodeTail([re, data ?? null]));
+    return this.answer(re, FrameCode.reply, encodeTail([re, data ?? null]));
   }
 
   /** A reply carrying application data: throws WirehopError if it is not JSON or over maxMessageBytes. */
   checkedReply(re: number, data: unknown): boolean {
     const tail = encodeTail([re, data ?? null]);
     assertTailSize(this.host.options.limits, tail);
-    return this.pushTail(FrameCode.reply, tail);
+    return this.answer(re, FrameCode.reply, tail);
   }
 
   /** A failure answer to client frame `re`. Code and message are cut short so an error can always be sent. */
   replyError(re: number, code: string, message: string): boolean {
-    return this.pushTail(FrameCode.replyError, encodeTail([re, String(code).slice(0, MAX_CODE_LENGTH), String(message).slice(0, MAX_ERROR_MESSAGE_LENGTH)]));
+    return this.answer(re, FrameCode.replyError, encodeTail([re, String(code).slice(0, MAX_CODE_LENGTH), String(message).slice(0, MAX_ERROR_MESSAGE_LENGTH)]));
+  }
+
+  /**
+   * An answer acks client frames up to `re` (protocol.md §4): frames are handed to the application
+   * in order, and one in dispatch counts as processed, so everything up to the one answered was. A
+   * subscribe or request then costs no ACK frame of its own unless more came in meanwhile.
+   */
+  private answer(re: number, code: FrameCode, tail: string): boolean {
+    if (re > this.ackSent) this.ackSent = Math.min(re, Math.max(this.processed, this.dispatching));
+    return this.pushTail(code, tail);
   }
 
   /** Writes held frames to the downstream until caught up or above highWaterMarkBytes. */

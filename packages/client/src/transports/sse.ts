@@ -97,7 +97,7 @@ export const sse: TransportFactory = (options, handlers) => {
     const parser = createSseFrameParser({
       maxEventBytes: options.maxMessageBytes,
       onError: fail,
-      onFrame(frame) {
+      onFrame(frame, _id, size) {
         if (done) return;
         // The stream's WELCOME has no token; the one from POST /session does, and the session needs it.
         if (frame.type === 'welcome') {
@@ -105,7 +105,7 @@ export const sse: TransportFactory = (options, handlers) => {
           posts = frame.posts ?? 1;
           if (frame.batch) batch = { frames: frame.batch, bytes: frame.maxMessageBytes };
         }
-        handlers.frame(frame);
+        handlers.frame(frame, size);
       },
     });
     await response.stream((text) => {
@@ -147,7 +147,7 @@ export const sse: TransportFactory = (options, handlers) => {
           if (done) return;
           const decoded = decodeServerFrame(line);
           if (!decoded.ok) return fail(new WirehopError(decoded.code, decoded.message));
-          handlers.frame(decoded.frame);
+          handlers.frame(decoded.frame, line.length);
         }
         posting--;
         flush();

@@ -38,8 +38,11 @@ export interface TransportOptions {
 
 /** How a transport reports to the client (bound to one attempt's generation). */
 export interface TransportHandlers {
-  /** Every decoded server frame in arrival order; WELCOME once the session is attached. */
-  frame(frame: ServerFrame): void;
+  /**
+   * Every decoded server frame in arrival order; WELCOME once the session is attached. `size`: its
+   * text length, which is how the server counts it in its replay buffer.
+   */
+  frame(frame: ServerFrame, size: number): void;
   /** Bytes arrived on the downstream (frames, heartbeat comments): liveness for the watchdog. */
   alive(): void;
   /** The transport failed. Called at most once, never after close(). */

@@ -67,7 +67,7 @@ export const websocket: TransportFactory = (options, handlers) => {
     const frame = decoded.frame;
     // The server takes several frames per message: as many as its WELCOME says, in maxMessageBytes.
     if (frame.type === 'welcome' && frame.batch) batch = { frames: frame.batch, bytes: frame.maxMessageBytes };
-    handlers.frame(frame);
+    handlers.frame(frame, data.length);
   };
   /** What the error event said (`ws` says why: a refused certificate, a reset; browsers never do). */
   let why: string | undefined;
