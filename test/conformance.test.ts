@@ -59,6 +59,23 @@ describe.each(TRANSPORTS)('conformance over %s', (transport) => {
     expect(got).toEqual(Array.from({ length: 100 }, (_, i) => ({ i })));
   });
 
+  it('applies an unsubscribe right after a subscribe after it, whether the authorizer answers now or later', async () => {
+    // A synchronous authorizer once let the unsubscribe overtake the subscribe: the session stayed
+    // subscribed to a channel its client had left, and the answers came out of order.
+    for (const authorize of [() => true, async () => true]) {
+      fx = await startFixture({ authenticate });
+      fx.wh.channel('room:*', { authorize });
+      const c = await connectAs('ada');
+      const answers: string[] = [];
+      const room = c.channel('room:a');
+      await Promise.all([room.subscribe().then(() => answers.push('subscribed')), room.unsubscribe().then(() => answers.push('unsubscribed'))]);
+      expect(answers).toEqual(['subscribed', 'unsubscribed']);
+      expect([...fx.wh.session(c.sessionId!)!.channels]).toEqual([]);
+      await fx.close();
+      fx = undefined;
+    }
+  });
+
   it('lets clients publish only where the channel allows it, through the publish hook', async () => {
     fx = await startFixture({ authenticate });
     fx.wh.channel('room:*', { publish: (s, _ch, _ev, data) => ({ data: { from: s.user.id, ...(data as object) } }) });

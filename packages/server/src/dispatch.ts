@@ -37,8 +37,12 @@ export interface DispatchContext<U extends UserBase> {
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 
-/** Calls `then` with the value now, or when the promise settles; `fail` gets a throw or rejection. */
-function settle<T>(run: () => T | PromiseLike<T>, then: (value: T) => void, fail: (error: unknown) => void): void | Promise<void> {
+/**
+ * Calls `then` with the value now, or when the promise settles; `fail` gets a throw or rejection.
+ * Returns a promise while anything is pending, `then`'s own included: a synchronous hook whose
+ * `then` goes on asynchronously (a subscribe) holds the frames after it all the same.
+ */
+function settle<T>(run: () => T | PromiseLike<T>, then: (value: T) => void | Promise<void>, fail: (error: unknown) => void): void | Promise<void> {
   let value: T | PromiseLike<T>;
   try {
     value = run();
@@ -46,10 +50,7 @@ function settle<T>(run: () => T | PromiseLike<T>, then: (value: T) => void, fail
     fail(error);
     return;
   }
-  if (!isThenable(value)) {
-    then(value);
-    return;
-  }
+  if (!isThenable(value)) return then(value);
   return Promise.resolve(value).then(then, fail);
 }
 

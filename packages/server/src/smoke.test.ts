@@ -388,12 +388,13 @@ describe('SSE + POST: frames behind the HELLO of POST /session (protocol.md §5)
     // Applied with no stream and no POST /send: the subscription is authorized before GET /sse.
     await waitFor(() => authorized === 1, { what: 'the subscribe authorized' });
     const sse = await rawSse(url, { 'x-wirehop-session': sid, 'x-wirehop-token': token! });
-    await sse.until(3);
-    expect(sse.frames[0]).toMatchObject({ type: 'welcome', ack: 2 });
-    expect(sse.frames.slice(1).map((f) => (f.type === 'reply' ? f.re : f.type)).sort()).toEqual([1, 2]);
-    wh.publish('room', 'e', 'later');
     await sse.until(4);
-    expect(sse.frames[3]).toMatchObject({ type: 'event', channel: 'room', data: 'later' });
+    expect(sse.frames[0]).toMatchObject({ type: 'welcome', ack: 2 });
+    // In order: the publish came after the subscribe, so the session gets its own publication.
+    expect(sse.frames.slice(1).map((f) => (f.type === 'reply' ? f.re : f.type === 'event' ? f.data : f.type))).toEqual([1, 'first', 2]);
+    wh.publish('room', 'e', 'later');
+    await sse.until(5);
+    expect(sse.frames[4]).toMatchObject({ type: 'event', channel: 'room', data: 'later' });
   });
 
   it('a bad one stops them there; the session is created, and WELCOME.ack says what was applied', async () => {
