@@ -181,6 +181,27 @@ describe('WebSocket input', () => {
   });
 });
 
+describe('subscriptions per session', () => {
+  it('one past limits.maxSubscriptions is refused with too_many_subscriptions; the rest go on', async () => {
+    const { bystander } = await setup({ limits: { maxSubscriptions: 3 } });
+    fx!.wh.channel('room:*');
+    const c = fx!.client({ transports: ['websocket'] });
+    await c.connect();
+    for (const name of ['room:1', 'room:2', 'room:3']) await c.channel(name).subscribe();
+    await expect(c.channel('room:4').subscribe()).rejects.toMatchObject({ code: 'too_many_subscriptions', message: expect.stringContaining('limits.maxSubscriptions (3)') });
+    // Subscribing again to one it holds is no new subscription.
+    await expect(c.channel('room:3').subscribe()).resolves.toMatchObject({ presence: false });
+    const got = nextEvent<[unknown]>((l) => c.channel('room:1').on('m', l));
+    fx!.wh.publish('room:1', 'm', 'still subscribed');
+    expect(await got).toEqual(['still subscribed']);
+    await c.channel('room:2').unsubscribe();
+    await expect(c.channel('room:4').subscribe()).resolves.toMatchObject({ presence: false });
+    expect([...fx!.wh.session(c.sessionId!)!.channels].sort()).toEqual(['room:1', 'room:3', 'room:4']);
+    expect(c.stats.reconnects).toBe(0);
+    await stillHealthy(bystander);
+  });
+});
+
 describe('HTTP input (SSE + POST)', () => {
   async function sseSession(url: string) {
     const hs = await rawHandshake(url);

@@ -44,6 +44,7 @@ export const ErrorCodes = {
   no_handler: { status: 404, close: 4404, endsSession: false },
   handler_error: { status: 500, close: 4500, endsSession: false },
   not_subscribed: { status: 409, close: 4409, endsSession: false },
+  too_many_subscriptions: { status: 429, close: 4429, endsSession: false },
   // client-side only (never on the wire, but part of the same vocabulary)
   timeout: { status: 408, close: 4408, endsSession: false },
   queue_full: { status: 429, close: 4429, endsSession: false },
@@ -91,6 +92,7 @@ export const ErrorMeanings: Readonly<Record<ErrorCode, string>> = {
   no_handler: 'No request handler is registered for this method.',
   handler_error: 'The application handler threw; the message says what it chose to expose.',
   not_subscribed: 'The operation needs a subscription the session does not have.',
+  too_many_subscriptions: 'The session already holds limits.maxSubscriptions channels: unsubscribe from one first.',
   // client-side only (never on the wire, but part of the same vocabulary)
   timeout: 'A request got no reply within its timeout (client side).',
   queue_full: 'The client outbox is at maxQueue; the message was not queued (client side).',

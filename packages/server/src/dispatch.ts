@@ -99,6 +99,12 @@ export class Dispatcher<U extends UserBase> {
       session.reply(seq, { presence, position: this.ctx.hub.positionOf(session, channel) ?? null });
       return;
     }
+    // Subscribes hold later frames until done (below), so the count is never behind.
+    const max = this.ctx.limits.maxSubscriptions;
+    if (session.channels.size >= max) {
+      session.replyError(seq, 'too_many_subscriptions', `a session may hold limits.maxSubscriptions (${max}) subscriptions`);
+      return;
+    }
     const authorize = config.authorize;
     if (!authorize) return this.subscribed(session, seq, channel, presence, since);
     return settle(

@@ -23,6 +23,7 @@ describe('resolveOptions', () => {
       maxChannelLength: Defaults.maxChannelLength,
       maxNameLength: Defaults.maxNameLength,
       maxEarlyMessages: 1024,
+      maxSubscriptions: 1024,
     });
     expect(typeof o.onError).toBe('function');
   });
@@ -40,6 +41,7 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ limits: { maxBatchFrames: -1 } })).toThrow(/limits\.maxBatchFrames/);
     // Below what a client may send behind its HELLO, every connection of the reference client would be refused.
     expect(() => resolveOptions({ limits: { maxEarlyMessages: PIPELINED_FRAMES - 1 } })).toThrow(/limits\.maxEarlyMessages must be an integer from 64/);
+    expect(() => resolveOptions({ limits: { maxSubscriptions: 0 } })).toThrow(/limits\.maxSubscriptions must be an integer from 1/);
     expect(() => resolveOptions({ path: 'wirehop' })).toThrow(/options\.path/);
     expect(() => resolveOptions({ origins: ['https://a.example/path'] })).toThrow(/not an origin/);
     expect(() => resolveOptions({ cors: { credentials: 'yes' as unknown as boolean } })).toThrow(/cors\.credentials/);

@@ -52,6 +52,8 @@ export const ServerDefaults = {
   postWaitMs: 10_000,
   /** WebSocket messages a client may send after HELLO before the WELCOME (held while authenticate() runs). */
   maxEarlyMessages: 1024,
+  /** Channels one session may be subscribed to at once. */
+  maxSubscriptions: 1024,
 } as const;
 
 /** Every limit's default: the shared ones, and the server's own. */
@@ -60,6 +62,7 @@ const LIMIT_DEFAULTS = {
   postsInFlight: ServerDefaults.postsInFlight,
   postWaitMs: ServerDefaults.postWaitMs,
   maxEarlyMessages: ServerDefaults.maxEarlyMessages,
+  maxSubscriptions: ServerDefaults.maxSubscriptions,
 };
 
 const TOP_KEYS = new Set([
@@ -69,7 +72,7 @@ const TOP_KEYS = new Set([
 ]);
 const LIMIT_KEYS = [
   'maxMessageBytes', 'maxBatchBytes', 'maxBatchFrames', 'postsInFlight', 'postWaitMs', 'replayBufferFrames', 'replayBufferBytes',
-  'highWaterMarkBytes', 'maxChannelLength', 'maxNameLength', 'maxEarlyMessages',
+  'highWaterMarkBytes', 'maxChannelLength', 'maxNameLength', 'maxEarlyMessages', 'maxSubscriptions',
 ] as const;
 
 /** setTimeout clamps larger delays to 1 ms, which would turn a long timeout into a busy loop. */

@@ -90,8 +90,8 @@ export type UpgradableServer = HttpServer | HttpsServer | Http2Server | Http2Sec
 
 /**
  * Size limits. Each defaults to the same-named entry of the protocol's Defaults (postsInFlight,
- * postWaitMs and maxEarlyMessages, server-only, to the values given below); docs/guide.md says what
- * happens when one is reached.
+ * postWaitMs, maxEarlyMessages and maxSubscriptions, server-only, to the values given below);
+ * docs/guide.md says what happens when one is reached.
  */
 export interface ServerLimits {
   /** Largest frame either way, in bytes (64 KiB). */
@@ -123,6 +123,12 @@ export interface ServerLimits {
    * server holds them while it handles the HELLO. One more is refused with `out_of_order`.
    */
   maxEarlyMessages: number;
+  /**
+   * Channels one session may be subscribed to at once (1,024), so that no client can make the
+   * server hold subscriptions without bound. One more subscribe is answered `too_many_subscriptions`;
+   * the session and its other subscriptions go on.
+   */
+  maxSubscriptions: number;
 }
 
 /** Options of {@link createWirehop}. Every number is validated at construction. */
