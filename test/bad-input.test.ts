@@ -155,6 +155,31 @@ describe('WebSocket input', () => {
     await stillHealthy(bystander);
   });
 
+  it('one frame past limits.maxPendingFrames behind a pending hook → out_of_order, close 4409; the others stand', async () => {
+    const { bystander } = await setup({ limits: { maxPendingFrames: 64 } });
+    let release!: (ok: boolean) => void;
+    fx!.wh.channel('slow', { authorize: () => new Promise<boolean>((resolve) => (release = resolve)) });
+    const notes: number[] = [];
+    fx!.wh.onMessage('note', (n) => void notes.push(n as number));
+    const { raw, welcome } = await wsSession(fx!.url);
+    raw.send('[1,1,"slow"]'); // dispatched; its hook holds the frames after it
+    for (let seq = 2; seq <= 66; seq++) raw.send(`[4,${seq},"note",${seq}]`); // 2..65 wait; 66 is one too many
+    const error = await raw.next('error');
+    expect(error).toMatchObject({ code: 'out_of_order', message: expect.stringContaining('limits.maxPendingFrames') });
+    expect((await raw.closed).code).toBe(4409);
+    release(true);
+    // The session goes on: a resume learns that everything up to 65 was processed, and resends 66.
+    await waitFor(() => notes.length === 64, { what: 'the frames that waited' });
+    const again = await rawWs(fx!.url);
+    again.send(hello({ sid: welcome.sid, token: welcome.token!, ack: 0 }));
+    expect(await again.next('welcome')).toMatchObject({ resumed: true, ack: 65 });
+    again.send('[4,66,"note",66]');
+    await waitFor(() => notes.length === 65, { what: 'the resent frame' });
+    expect(notes).toEqual(Array.from({ length: 65 }, (_, i) => i + 2));
+    again.ws.close();
+    await stillHealthy(bystander);
+  });
+
   it('a reader that stops reading is cut off with replay_overflow and its memory freed', async () => {
     const { bystander } = await setup({ limits: { replayBufferBytes: 256 * 1024, highWaterMarkBytes: 16 * 1024 } });
     const { raw, welcome } = await wsSession(fx!.url);

@@ -24,6 +24,7 @@ describe('resolveOptions', () => {
       maxNameLength: Defaults.maxNameLength,
       maxEarlyMessages: 1024,
       maxSubscriptions: 1024,
+      maxPendingFrames: 10_000,
     });
     expect(typeof o.onError).toBe('function');
   });
@@ -42,6 +43,7 @@ describe('resolveOptions', () => {
     // Below what a client may send behind its HELLO, every connection of the reference client would be refused.
     expect(() => resolveOptions({ limits: { maxEarlyMessages: PIPELINED_FRAMES - 1 } })).toThrow(/limits\.maxEarlyMessages must be an integer from 64/);
     expect(() => resolveOptions({ limits: { maxSubscriptions: 0 } })).toThrow(/limits\.maxSubscriptions must be an integer from 1/);
+    expect(() => resolveOptions({ limits: { maxPendingFrames: 63 } })).toThrow(/limits\.maxPendingFrames must be an integer from 64/);
     expect(() => resolveOptions({ path: 'wirehop' })).toThrow(/options\.path/);
     expect(() => resolveOptions({ origins: ['https://a.example/path'] })).toThrow(/not an origin/);
     expect(() => resolveOptions({ cors: { credentials: 'yes' as unknown as boolean } })).toThrow(/cors\.credentials/);

@@ -54,6 +54,8 @@ export const ServerDefaults = {
   maxEarlyMessages: 1024,
   /** Channels one session may be subscribed to at once. */
   maxSubscriptions: 1024,
+  /** Client frames of one session received but not yet dispatched (behind a pending authorize or publish hook). */
+  maxPendingFrames: 10_000,
 } as const;
 
 /** Every limit's default: the shared ones, and the server's own. */
@@ -63,6 +65,7 @@ const LIMIT_DEFAULTS = {
   postWaitMs: ServerDefaults.postWaitMs,
   maxEarlyMessages: ServerDefaults.maxEarlyMessages,
   maxSubscriptions: ServerDefaults.maxSubscriptions,
+  maxPendingFrames: ServerDefaults.maxPendingFrames,
 };
 
 const TOP_KEYS = new Set([
@@ -73,6 +76,7 @@ const TOP_KEYS = new Set([
 const LIMIT_KEYS = [
   'maxMessageBytes', 'maxBatchBytes', 'maxBatchFrames', 'postsInFlight', 'postWaitMs', 'replayBufferFrames', 'replayBufferBytes',
   'highWaterMarkBytes', 'maxChannelLength', 'maxNameLength', 'maxEarlyMessages', 'maxSubscriptions',
+  'maxPendingFrames',
 ] as const;
 
 /** setTimeout clamps larger delays to 1 ms, which would turn a long timeout into a busy loop. */
@@ -97,7 +101,7 @@ function resolveLimits(input: unknown): ServerLimits {
   const limits = {} as ServerLimits;
   for (const key of LIMIT_KEYS) {
     // A client may send PIPELINED_FRAMES behind its HELLO: a server that refused them would refuse every connection.
-    const min = key === 'maxEarlyMessages' ? PIPELINED_FRAMES : 1;
+    const min = key === 'maxEarlyMessages' || key === 'maxPendingFrames' ? PIPELINED_FRAMES : 1;
     limits[key] = integer(`limits.${key}`, given[key], LIMIT_DEFAULTS[key], min, key === 'postWaitMs' ? MAX_TIMER_MS : undefined);
   }
   if (limits.maxMessageBytes > limits.maxBatchBytes)

@@ -59,13 +59,6 @@ export interface SessionState {
 }
 
 /**
- * Client frames accepted but not yet dispatched (while an authorize/publish hook is pending). A
- * well-behaved client never has more than its outbox (Defaults.maxQueue) in flight; beyond this the
- * transport is told out_of_order and the client resends after resuming, which throttles it.
- */
-const MAX_PENDING_FRAMES = 10_000;
-
-/**
  * A frame in the replay buffer, without its sequence number: an EVENT as its tail alone, anything
  * else as [code, tail]. A publication's tail is encoded once and shared by every subscriber, so
  * holding it costs a session one reference; holding the whole frame text would cost every session
@@ -350,7 +343,7 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   receive(frame: ClientReliableFrame): Arrival {
     if (this.state !== 'open') return 'closed';
     const queue = (this.queue ??= []);
-    if (queue.length >= MAX_PENDING_FRAMES && frame.seq > this.inbound.last) return 'overloaded';
+    if (queue.length >= this.host.options.limits.maxPendingFrames && frame.seq > this.inbound.last) return 'overloaded';
     const verdict = this.inbound.accept(frame.seq);
     if (verdict === 'duplicate') {
       this.duplicates++;

@@ -90,8 +90,8 @@ export type UpgradableServer = HttpServer | HttpsServer | Http2Server | Http2Sec
 
 /**
  * Size limits. Each defaults to the same-named entry of the protocol's Defaults (postsInFlight,
- * postWaitMs, maxEarlyMessages and maxSubscriptions, server-only, to the values given below);
- * docs/guide.md says what happens when one is reached.
+ * postWaitMs, maxEarlyMessages, maxSubscriptions and maxPendingFrames, server-only, to the values
+ * given below); docs/guide.md says what happens when one is reached.
  */
 export interface ServerLimits {
   /** Largest frame either way, in bytes (64 KiB). */
@@ -129,6 +129,13 @@ export interface ServerLimits {
    * the session and its other subscriptions go on.
    */
   maxSubscriptions: number;
+  /**
+   * Client frames of one session received but not yet dispatched (10,000, at least 64): they wait
+   * while an authorize or publish hook is pending. One more is refused with `out_of_order`; the
+   * client resumes and resends, which slows it down. The reference client keeps at most its
+   * outbox (maxQueue, 1,000) unacked, so it never gets there with the defaults.
+   */
+  maxPendingFrames: number;
 }
 
 /** Options of {@link createWirehop}. Every number is validated at construction. */

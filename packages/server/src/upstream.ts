@@ -34,7 +34,7 @@ export function applyClientFrame<U extends UserBase>(session: ServerSession<U>, 
         case 'out_of_order':
           return { ok: false, code: 'out_of_order', message: `expected frame ${expected}, got ${frame.seq}: resume and resend` };
         case 'overloaded':
-          return { ok: false, code: 'out_of_order', message: 'too many frames awaiting processing: resume and resend later' };
+          return { ok: false, code: 'out_of_order', message: 'over limits.maxPendingFrames frames awaiting processing: resume and resend later' };
       }
     }
   }
