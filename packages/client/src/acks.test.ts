@@ -5,10 +5,11 @@ beforeEach(() => void vi.useFakeTimers());
 afterEach(() => void vi.useRealTimers());
 
 /**
- * A host whose unacked count and size the test sets, with a server replay buffer of 10,000 frames
- * and 1 MiB unless told; `sent` counts acks, each of which clears the count.
+ * A host whose unacked count and size the test sets; `sent` counts acks, each of which clears the
+ * count. Until attached() says otherwise, the server's replay buffer is the default, 10,000 frames
+ * and 1 MiB.
  */
-function host(sse = false, replay = { replayFrames: 10_000, replayBytes: 1_048_576 }) {
+function host(sse = false) {
   const h = {
     unackedNow: 0,
     unitsNow: 0,
@@ -16,7 +17,6 @@ function host(sse = false, replay = { replayFrames: 10_000, replayBytes: 1_048_5
     sent: 0,
     unacked: () => h.unackedNow,
     units: () => h.unitsNow,
-    replay: () => replay,
     onSse: () => h.sse,
     send: () => {
       h.sent++;
@@ -79,8 +79,9 @@ describe('acks', () => {
       expect(h.sent).toBe(1);
       acks.stop();
       // A server that holds 40 frames: an ack every 10, not every 32 (or 256 on SSE).
-      const few = host(sse, { replayFrames: 40, replayBytes: 1_048_576 });
+      const few = host(sse);
       const acks2 = createAcks(32, 250, few);
+      acks2.attached({ replayFrames: 40 });
       deliver(few, acks2, 9);
       expect(few.sent).toBe(0);
       deliver(few, acks2, 1);

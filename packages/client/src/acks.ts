@@ -32,8 +32,6 @@ export interface AckHost {
   unacked(): number;
   /** ...and their size, in UTF-16 code units (as the server counts its replay buffer). */
   units(): number;
-  /** The server's replay buffer: its WELCOME. */
-  replay(): { replayFrames?: number; replayBytes?: number };
   /** The session is on SSE now. */
   onSse(): boolean;
   /** Sends an ack of everything delivered, unless one must be held back now. */
@@ -41,6 +39,8 @@ export interface AckHost {
 }
 
 export interface Acks {
+  /** A WELCOME attached the session: its server's replay buffer. */
+  attached(welcome: { replayFrames?: number; replayBytes?: number }): void;
   /** A reliable frame was delivered: ack now, or make sure an ack follows. */
   delivered(): void;
   /** An ack follows within the delay, if anything is unacked. */
@@ -54,6 +54,9 @@ export interface Acks {
 
 export function createAcks(every: number, delayMs: number, host: AckHost): Acks {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // Kept here as the two bounds: a delivery reads nothing more than it has to.
+  let maxFrames = Defaults.replayBufferFrames / REPLAY_SHARE;
+  let maxUnits = Defaults.replayBufferBytes / REPLAY_SHARE;
   const scale = () => (host.onSse() ? SSE_ACK_SCALE : 1);
   const now = () => {
     clearTimeout(timer);
@@ -64,10 +67,13 @@ export function createAcks(every: number, delayMs: number, host: AckHost): Acks 
     if (host.unacked() > 0) timer ??= setTimeout(now, delayMs * scale() * (1 + Math.random() / 2));
   };
   return {
+    attached({ replayFrames = Defaults.replayBufferFrames, replayBytes = Defaults.replayBufferBytes }) {
+      maxFrames = replayFrames / REPLAY_SHARE;
+      maxUnits = replayBytes / REPLAY_SHARE;
+    },
     delivered() {
-      const { replayFrames = Defaults.replayBufferFrames, replayBytes = Defaults.replayBufferBytes } = host.replay();
       const n = host.unacked();
-      return n >= every * scale() || n * REPLAY_SHARE >= replayFrames || host.units() * REPLAY_SHARE >= replayBytes ? now() : later();
+      return n >= every * scale() || n >= maxFrames || host.units() >= maxUnits ? now() : later();
     },
     later,
     now,

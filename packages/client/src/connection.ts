@@ -245,7 +245,6 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   const acks = createAcks(options.ackEvery ?? Defaults.ackEvery, options.ackDelayMs ?? ACK_DELAY_MS, {
     unacked: () => sess.in.unacked,
     units: () => sess.in.units,
-    replay: () => sess.welcome!, // frames are delivered only after a WELCOME
     onSse: () => cur?.name === 'sse',
     // No ack past a candidate's resume point until it attached: the server would free frames that
     // the resume still asks for, and refuse it as replay_unavailable (the end of the session).
@@ -395,6 +394,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     meter.forget();
     if (link.name !== 'sse') slots?.free();
     link.t!.send(sess.frames(Math.max(w.ack, link.sent ?? 0)));
+    acks.attached(w);
     acks.later();
     setTransport(link.name, reason);
   }

@@ -83,8 +83,6 @@ export class Session {
   created = true;
   token: string | undefined;
   maxMessageBytes: number;
-  /** The last WELCOME: the server's limits. */
-  welcome?: WelcomeFrame;
   readonly out: SendWindow<Item>;
   in = new ReceiveWindow();
   /** Frames awaiting an answer, by client seq. They stay after their ack: the answer comes later. */
@@ -112,7 +110,6 @@ export class Session {
     }
     this.created = false;
     this.maxMessageBytes = welcome.maxMessageBytes;
-    this.welcome = welcome;
     return this.ack(welcome.ack) ? undefined : new WirehopError('bad_ack', `WELCOME acks ${welcome.ack}, beyond the last frame sent (${this.out.lastSeq})`);
   }
 
