@@ -305,6 +305,36 @@ describe.each(TRANSPORTS)('conformance over %s', (transport) => {
     expect(news.position?.offset).toBe(21);
   });
 
+  it('recovers what half the replay buffer holds, then a GAP: a backlog never ends session after session', async () => {
+    // Away while 500 were published into a replay buffer of 100 frames: the session overflows (once,
+    // and says so). The new session recovers 50 from history, then a GAP to the newest. Before, the
+    // recovery itself overflowed each new session: on SSE, session after session, none delivered.
+    fx = await startFixture({ authenticate, limits: { replayBufferFrames: 100 } });
+    fx.wh.channel('news');
+    const { url, proxy } = await fx.proxied();
+    const c = fx.client({ url, transports: [transport], auth: { user: 'ada' }, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
+    const got: number[] = [];
+    const lost: string[] = [];
+    const gaps: Array<{ code: string; position: { offset: number } }> = [];
+    const news = c.channel('news');
+    news.on('item', (d) => got.push(d as number));
+    news.onGap((g) => gaps.push(g));
+    c.on('gap', (g) => lost.push(g.code));
+    await news.subscribe();
+    for (let i = 1; i <= 10; i++) await fx.wh.publish('news', 'item', i);
+    await waitFor(() => got.length === 10);
+    proxy.set({ refuse: true });
+    proxy.cutAll();
+    for (let i = 11; i <= 510; i++) await fx.wh.publish('news', 'item', i);
+    proxy.set({ refuse: false });
+    await waitFor(() => gaps.length > 0, { what: 'the GAP after the recovered publications' });
+    await fx.wh.publish('news', 'item', 511);
+    await waitFor(() => got.at(-1) === 511, { what: 'live delivery after the GAP' });
+    expect(lost).toEqual(['replay_overflow']);
+    expect(gaps).toMatchObject([{ code: 'history_unavailable', position: { offset: 510 } }]);
+    expect(got).toEqual([...Array.from({ length: 60 }, (_, i) => i + 1), 511]);
+  });
+
   it('says so on the channel when history no longer holds what a lost session missed', async () => {
     fx = await startFixture({ authenticate, sessionTtlMs: 300 });
     fx.wh.channel('news', { history: { size: 3 } });

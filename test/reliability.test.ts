@@ -114,7 +114,7 @@ describe.each(TRANSPORTS)('a reader that keeps up is never cut off by its replay
     const client = fx.client({ transports: [transport], adaptive: false, ackDelayMs: 60_000 });
     const gaps: unknown[] = [];
     client.on('gap', (g) => gaps.push(g));
-    client.channel('files').on('gap', (g) => gaps.push(g));
+    client.channel('files').onGap((g) => gaps.push(g));
     const chunk = 'x'.repeat(size);
     const got: number[] = [];
     client.channel('files').on('chunk', (d) => {

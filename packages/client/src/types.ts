@@ -308,8 +308,10 @@ export interface Channel<E extends EventMap = EventMap> {
    */
   history(options?: { since?: StreamPosition; limit?: number }): Promise<ChannelHistory>;
   /**
-   * Publications on this channel were lost for good (history did not reach back far enough, or was
-   * lost): delivery continues after `position`. The application should reload its state.
+   * Publications on this channel were not delivered and will not be: history did not reach back
+   * far enough, or was lost, or a re-subscription had more to recover than half the session's replay
+   * buffer holds (then `history()` may still read them). Delivery continues after `position`. The
+   * application should reload its state.
    */
   onGap(handler: (gap: ChannelGap) => void): () => void;
 }

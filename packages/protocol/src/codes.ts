@@ -87,7 +87,7 @@ export const ErrorMeanings: Readonly<Record<ErrorCode, string>> = {
   superseded: 'Another transport attached to this session; this one is no longer used.',
   heartbeat_timeout: 'Nothing was heard from the peer within heartbeatMs + heartbeatTimeoutMs.',
   broker_unavailable: 'The broker connecting the server nodes (e.g. Redis) is unreachable; the operation was not carried out.',
-  history_unavailable: "A channel's publications could not be delivered: its history no longer holds them (a GAP frame).",
+  history_unavailable: "A channel's publications could not be delivered: its history no longer holds them, or they were more than a session could take at once (a GAP frame).",
   // application
   no_handler: 'No request handler is registered for this method.',
   handler_error: 'The application handler threw; the message says what it chose to expose.',

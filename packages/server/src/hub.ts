@@ -18,6 +18,12 @@ export interface Subscriber extends FeedSubscriber {
   readonly user: UserBase;
   /** The hub keeps this in step with its own index. */
   readonly channels: Set<string>;
+  /**
+   * Whether a recovered frame of `units` still fits in what the subscriber holds for recovery. A
+   * recovery goes in before its client can ack any of it: past this, the rest is a GAP, not a
+   * replay buffer that overflows and ends the session. Absent: no bound but pushTail's own.
+   */
+  roomFor?(units: number): boolean;
 }
 
 /** What the hub needs of the server around it. */
@@ -100,8 +106,17 @@ export class Hub<S extends Subscriber> implements Pick<BrokerHost, 'publication'
         }
         for (const p of page.publications) {
           if (p.offset <= pos.offset) continue;
+          const tail = eventTail(json, p.payload, p.offset);
+          if (session.roomFor?.(tail.length) === false) {
+            // More than the session can hold unacked: say so, and go on live. A session that
+            // overflowed here would be recovered again in the next one, and overflow again.
+            const to = { epoch: feed.epoch, offset: feed.last };
+            const why = `publications ${pos.offset + 1}..${to.offset} are more than half the session's replay buffer holds; the channel's history may still have them`;
+            session.pushTail(FrameCode.gap, gapTail(channel, 'history_unavailable', why, to));
+            return to;
+          }
           // Refused: the subscriber takes no more (a session ending, a stream's burst spent); read no further.
-          if (!session.pushTail(FrameCode.event, eventTail(json, p.payload, p.offset))) return pos;
+          if (!session.pushTail(FrameCode.event, tail)) return pos;
           pos = { epoch: pos.epoch, offset: p.offset };
         }
         if (page.publications.length < PAGE) return pos;

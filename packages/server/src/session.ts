@@ -215,6 +215,15 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
     return true;
   }
 
+  /**
+   * Room for one more recovered frame of `units` (Subscriber.roomFor): half the replay buffer, in
+   * frames and in units. The other half is for what is live meanwhile, until the client acks.
+   */
+  roomFor(units: number): boolean {
+    const { replayBufferFrames, replayBufferBytes } = this.host.options.limits;
+    return (this.out.size + 1) * 2 <= replayBufferFrames && (this.out.bytes + units) * 2 <= replayBufferBytes;
+  }
+
   /** A success answer to client frame `re`. */
   reply(re: number, data: unknown): boolean {
     return this.answer(re, FrameCode.reply, encodeTail([re, data ?? null]));
