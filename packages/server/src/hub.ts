@@ -109,7 +109,10 @@ export class Hub<S extends Subscriber> implements Pick<BrokerHost, 'publication'
           const tail = eventTail(json, p.payload, p.offset);
           if (session.roomFor?.(tail.length) === false) {
             // More than the session can hold unacked: say so, and go on live. A session that
-            // overflowed here would be recovered again in the next one, and overflow again.
+            // overflowed here would be recovered again in the next one, and overflow again. Where
+            // this node's feed is not past `pos` yet (another node published), it brings the rest
+            // live; a changed epoch gets its GAP from subscribe().
+            if (pos.epoch !== feed.epoch || feed.last <= pos.offset) return pos;
             const to = { epoch: feed.epoch, offset: feed.last };
             const why = `publications ${pos.offset + 1}..${to.offset} are more than half the session's replay buffer holds; the channel's history may still have them`;
             session.pushTail(FrameCode.gap, gapTail(channel, 'history_unavailable', why, to));
