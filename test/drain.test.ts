@@ -56,7 +56,10 @@ async function mounted(wh: Wirehop): Promise<Node['listening']> {
 }
 
 async function startNode(nodeId: string, prefix: string, drainMs?: number, mount = false, joinDelayMs = 0): Promise<Node> {
-  const broker = createRedisBroker({ url: redis.url, prefix, nodeId, nodeTtlMs: 2_000 });
+  // A node that looks dead to a draining one is not handed sessions: they end with server_closing.
+  // With a TTL of 2 s, a test process stalled for 1.3 s under the full suite's load (files run in
+  // parallel on two cores) let that happen. Nodes here leave on close, so no test waits for a TTL.
+  const broker = createRedisBroker({ url: redis.url, prefix, nodeId, nodeTtlMs: 10_000 });
   if (joinDelayMs > 0) {
     // A slow broker, for joins only: presence taken over late by the node a session moves to.
     const join = broker.presenceAdd.bind(broker);
