@@ -572,6 +572,19 @@ describe('when WebSocket cannot be used', () => {
 });
 
 describe('quality and the probe', () => {
+  /** A started client whose first WebSocket gets its WELCOME `ms` after HELLO, `held` ms of them in the server. */
+  async function welcomedAfter(ms: number, held: number) {
+    const net = createNet();
+    const { client, transports } = track(start(net));
+    await settle();
+    const ws = net.sockets[0]!;
+    ws.open();
+    await settle(ms);
+    ws.push(welcome({ token: 'T', held }));
+    await settle();
+    return { net, client, transports, ws };
+  }
+
   /** The PINGs a socket sent, by `n`. */
   const pingsOf = (ws: { sent: ClientFrame[] }) => ws.sent.flatMap((f) => (f.type === 'ping' ? [f.n] : []));
 
@@ -592,14 +605,7 @@ describe('quality and the probe', () => {
   });
 
   it('a WELCOME that says how long the server held the HELLO is the first sample, with no PING for it', async () => {
-    const net = createNet();
-    const { client, transports } = track(start(net));
-    await settle();
-    const ws = net.sockets[0]!;
-    ws.open();
-    await settle(30);
-    ws.push(welcome({ token: 'T', held: 20 })); // 30 ms after HELLO, 20 of them in the server
-    await settle();
+    const { client, transports, ws } = await welcomedAfter(30, 20); // 20 of the 30 ms in the server
     expect(types(ws.sent)).toEqual(['hello']);
     expect(client.stats.rtt).toBe(10);
     await settle(999);
@@ -610,14 +616,7 @@ describe('quality and the probe', () => {
   });
 
   it('a slow WELCOME moves the session to SSE at once, however long the server held the HELLO', async () => {
-    const net = createNet();
-    const { client, transports } = track(start(net));
-    await settle();
-    const ws = net.sockets[0]!;
-    ws.open();
-    await settle(900);
-    ws.push(welcome({ token: 'T', held: 500 })); // 400 ms on the wire
-    await settle();
+    const { net, client, transports, ws } = await welcomedAfter(900, 500); // 400 ms on the wire
     expect(types(ws.sent)).toEqual(['hello', 'ping']); // the probe's next sample
     net.streams[0]!.push(welcome({ resumed: true }));
     await settle();

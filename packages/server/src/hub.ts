@@ -82,14 +82,17 @@ export class Hub<S extends Subscriber> implements Pick<BrokerHost, 'publication'
       feed.ahead.set(session, pos.offset);
       return pos;
     }
-    if (pos.epoch !== feed.epoch || pos.offset < feed.last) {
-      // The feed changed epoch, or jumped a hole, while history was read: say so rather than guess.
-      const to = { epoch: feed.epoch, offset: feed.last };
-      session.pushTail(FrameCode.gap, gapTail(channel, 'history_unavailable', 'the channel history changed while this subscription was recovered', to));
-      pos = to;
-    }
+    // The feed changed epoch, or jumped a hole, while history was read: say so rather than guess.
+    if (pos.epoch !== feed.epoch || pos.offset < feed.last) pos = this.gapToLive(session, feed, 'the channel history changed while this subscription was recovered');
     feed.subs.add(session);
     return pos;
+  }
+
+  /** A GAP (history_unavailable) to the feed's newest position, where live delivery takes over; returns that position. */
+  private gapToLive(session: S, feed: ChannelFeed<S>, why: string): StreamPosition {
+    const to = { epoch: feed.epoch, offset: feed.last };
+    session.pushTail(FrameCode.gap, gapTail(feed.channel, 'history_unavailable', why, to));
+    return to;
   }
 
   /** Reads history after `since` into the session; a GAP where it cannot. Returns how far it got. */
@@ -113,10 +116,7 @@ export class Hub<S extends Subscriber> implements Pick<BrokerHost, 'publication'
             // this node's feed is not past `pos` yet (another node published), it brings the rest
             // live; a changed epoch gets its GAP from subscribe().
             if (pos.epoch !== feed.epoch || feed.last <= pos.offset) return pos;
-            const to = { epoch: feed.epoch, offset: feed.last };
-            const why = `publications ${pos.offset + 1}..${to.offset} are more than half the session's replay buffer holds; the channel's history may still have them`;
-            session.pushTail(FrameCode.gap, gapTail(channel, 'history_unavailable', why, to));
-            return to;
+            return this.gapToLive(session, feed, `publications ${pos.offset + 1}..${feed.last} are more than half the session's replay buffer holds; the channel's history may still have them`);
           }
           // Refused: the subscriber takes no more (a session ending, a stream's burst spent); read no further.
           if (!session.pushTail(FrameCode.event, tail)) return pos;
@@ -126,9 +126,7 @@ export class Hub<S extends Subscriber> implements Pick<BrokerHost, 'publication'
       }
     } catch (error) {
       this.ctx.onError(error, 'history');
-      const to = { epoch: feed.epoch, offset: feed.last };
-      session.pushTail(FrameCode.gap, gapTail(channel, 'history_unavailable', `the history could not be read: ${(error as Error)?.message ?? error}`, to));
-      return to;
+      return this.gapToLive(session, feed, `the history could not be read: ${(error as Error)?.message ?? error}`);
     }
   }
 

@@ -134,6 +134,10 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   private busy = false;
   /** The seq of the frame handed to the application whose dispatch has not returned or settled yet. */
   private dispatching = 0;
+  /** The last client seq handed to the application: processed, or in dispatch now. */
+  private get handed(): number {
+    return Math.max(this.processed, this.dispatching);
+  }
   private state: State = 'open';
   private downstream: Downstream | null = null;
   /** Highest reliable seq written to the current downstream (its SSE `id:`). */
@@ -218,6 +222,8 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   /**
    * Room for one more recovered frame of `units` (Subscriber.roomFor): half the replay buffer, in
    * frames and in units. The other half is for what is live meanwhile, until the client acks.
+   * SendWindow.fits at half the limits, written out: a parameter there would cost the browser
+   * bundle, which carries SendWindow, for a server-only need.
    */
   roomFor(units: number): boolean {
     const { replayBufferFrames, replayBufferBytes } = this.host.options.limits;
@@ -247,7 +253,7 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
    * subscribe or request then costs no ACK frame of its own unless more came in meanwhile.
    */
   private answer(re: number, code: FrameCode, tail: string): boolean {
-    if (re > this.ackSent) this.ackSent = Math.min(re, Math.max(this.processed, this.dispatching));
+    if (re > this.ackSent) this.ackSent = Math.min(re, this.handed);
     return this.pushTail(code, tail);
   }
 
@@ -517,7 +523,7 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
     this.state = 'ended';
     // A frame handed to the application counts as processed, though its handler ended the session
     // or is still running: sent again in the client's next session, it would run twice.
-    if (this.dispatching > this.processed) this.processed = this.dispatching;
+    this.processed = this.handed;
     this.queue = undefined;
     this.postOrder?.close();
     return true;
