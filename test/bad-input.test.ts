@@ -227,6 +227,42 @@ describe('subscriptions per session', () => {
   });
 });
 
+describe('handlers per session', () => {
+  for (const transport of ['websocket', 'sse'] as const) {
+    it(`${transport}: past limits.handlersInFlight the next request waits, and the frames behind it; nothing is refused or lost`, async () => {
+      const { bystander } = await setup({ limits: { handlersInFlight: 2 } });
+      const started: number[] = [];
+      const gates: Array<() => void> = [];
+      fx!.wh.onRequest('slow', (n) => {
+        started.push(n as number);
+        return new Promise((resolve) => gates.push(() => resolve(n)));
+      });
+      const c = fx!.client({ transports: [transport] });
+      await c.connect();
+      const replies = [1, 2, 3, 4].map((n) => c.request('slow', n));
+      let subscribed = false;
+      const subscribe = c.channel('news').subscribe().then(() => (subscribed = true));
+      await waitFor(() => started.length >= 2);
+      // The bystander's round trip goes through the same server: the client's frames are there by now.
+      await stillHealthy(bystander);
+      expect(started).toEqual([1, 2]);
+      expect(subscribed).toBe(false);
+      expect(fx!.wh.session(c.sessionId!)!.channels.has('news')).toBe(false);
+      gates[1]!(); // any handler that settles makes room for the next
+      await waitFor(() => started.length >= 3);
+      expect(subscribed).toBe(false);
+      gates[0]!();
+      await waitFor(() => started.length === 4);
+      await subscribe;
+      gates[2]!();
+      gates[3]!();
+      expect(await Promise.all(replies)).toEqual([1, 2, 3, 4]);
+      expect(started).toEqual([1, 2, 3, 4]);
+      expect(c.stats.reconnects).toBe(0);
+    });
+  }
+});
+
 describe('HTTP input (SSE + POST)', () => {
   async function sseSession(url: string) {
     const hs = await rawHandshake(url);

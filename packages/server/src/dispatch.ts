@@ -2,8 +2,8 @@
  * Client reliable frames → hub and application handlers, with the answers of protocol.md §2.
  * The session calls this in client sequence order. Only the authorize and publish hooks are
  * awaited in order (a publish after a subscribe must see the subscription); request and message
- * handlers run without holding back later frames. Every user callback is wrapped: a throw becomes
- * a replyError or an onError call, never a crash.
+ * handlers run without holding back later frames, up to limits.handlersInFlight at once. Every
+ * user callback is wrapped: a throw becomes a replyError or an onError call, never a crash.
  */
 import { WirehopError, utf8Length, type ClientReliableFrame } from '@wirehop/protocol';
 import type { HistoryLimits, StreamPosition } from './broker.js';
@@ -195,12 +195,13 @@ export class Dispatcher<U extends UserBase> {
       this.ctx.onError(new WirehopError('no_handler', `no onMessage handler for ${JSON.stringify(event)}`), 'message', session);
       return;
     }
-    // Not awaited: a slow handler must not hold back later frames.
-    void settle(
+    // Not awaited: a slow handler must not hold back later frames (up to limits.handlersInFlight).
+    const pending = settle(
       () => handler(data, session),
       () => undefined,
       (error) => this.ctx.onError(error, 'message', session),
     );
+    if (pending) session.running(pending);
   }
 
   private request(session: ServerSession<U>, seq: number, method: string, data: unknown): void {
@@ -209,12 +210,14 @@ export class Dispatcher<U extends UserBase> {
       session.replyError(seq, 'no_handler', `no request handler for ${JSON.stringify(method)}`);
       return;
     }
-    // Not awaited: the reply goes out whenever the handler settles; later frames run meanwhile.
-    void settle(
+    // Not awaited: the reply goes out whenever the handler settles; later frames run meanwhile (up
+    // to limits.handlersInFlight).
+    const pending = settle(
       () => handler(data, session),
       (result) => this.replyResult(session, seq, result),
       (error) => this.replyWithError(session, seq, error, 'request'),
     );
+    if (pending) session.running(pending);
   }
 
   /** A handler's result as a reply; a result that cannot be sent becomes a replyError. */

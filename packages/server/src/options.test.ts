@@ -25,6 +25,7 @@ describe('resolveOptions', () => {
       maxEarlyMessages: 1024,
       maxSubscriptions: 1024,
       maxPendingFrames: 10_000,
+      handlersInFlight: 64,
     });
     expect(typeof o.onError).toBe('function');
   });
@@ -44,6 +45,7 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ limits: { maxEarlyMessages: PIPELINED_FRAMES - 1 } })).toThrow(/limits\.maxEarlyMessages must be an integer from 64/);
     expect(() => resolveOptions({ limits: { maxSubscriptions: 0 } })).toThrow(/limits\.maxSubscriptions must be an integer from 1/);
     expect(() => resolveOptions({ limits: { maxPendingFrames: 63 } })).toThrow(/limits\.maxPendingFrames must be an integer from 64/);
+    expect(() => resolveOptions({ limits: { handlersInFlight: 0 } })).toThrow(/limits\.handlersInFlight must be an integer from 1/);
     expect(() => resolveOptions({ path: 'wirehop' })).toThrow(/options\.path/);
     expect(() => resolveOptions({ origins: ['https://a.example/path'] })).toThrow(/not an origin/);
     expect(() => resolveOptions({ cors: { credentials: 'yes' as unknown as boolean } })).toThrow(/cors\.credentials/);

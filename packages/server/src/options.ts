@@ -56,6 +56,8 @@ export const ServerDefaults = {
   maxSubscriptions: 1024,
   /** Client frames of one session received but not yet dispatched (behind a pending authorize or publish hook). */
   maxPendingFrames: 10_000,
+  /** Request and message handlers of one session running at once; the next waits for one to settle. */
+  handlersInFlight: 64,
 } as const;
 
 /** Every limit's default: the shared ones, and the server's own. */
@@ -66,6 +68,7 @@ const LIMIT_DEFAULTS = {
   maxEarlyMessages: ServerDefaults.maxEarlyMessages,
   maxSubscriptions: ServerDefaults.maxSubscriptions,
   maxPendingFrames: ServerDefaults.maxPendingFrames,
+  handlersInFlight: ServerDefaults.handlersInFlight,
 };
 
 const TOP_KEYS = new Set([
@@ -76,7 +79,7 @@ const TOP_KEYS = new Set([
 const LIMIT_KEYS = [
   'maxMessageBytes', 'maxBatchBytes', 'maxBatchFrames', 'postsInFlight', 'postWaitMs', 'replayBufferFrames', 'replayBufferBytes',
   'highWaterMarkBytes', 'maxChannelLength', 'maxNameLength', 'maxEarlyMessages', 'maxSubscriptions',
-  'maxPendingFrames',
+  'maxPendingFrames', 'handlersInFlight',
 ] as const;
 
 /** setTimeout clamps larger delays to 1 ms, which would turn a long timeout into a busy loop. */

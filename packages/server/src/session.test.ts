@@ -241,6 +241,31 @@ describe('ServerSession inbound', () => {
     expect(session.ackSent).toBe(2);
   });
 
+  it('runs at most limits.handlersInFlight handlers: the next request waits, the frames behind it too, and no ack or BYE counts it', async () => {
+    const settle: Array<() => void> = [];
+    const started: number[] = [];
+    const { session } = makeSession({ limits: { handlersInFlight: 2 } }, (s, f) => {
+      started.push(f.seq);
+      if (f.type === 'send') s.running(new Promise<void>((resolve) => settle.push(resolve)));
+    });
+    const d = new MemoryDownstream();
+    session.attach(d, 0, welcome, 0);
+    for (let seq = 1; seq <= 4; seq++) expect(session.receive(frame(seq))).toBe('accepted');
+    session.receive({ type: 'unsubscribe', seq: 5, channel: 'c' });
+    expect(started).toEqual([1, 2]);
+    expect(session.processed).toBe(2);
+    settle[1]!(); // the second handler settles first: any one frees a place
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([1, 2, 3]);
+    expect(session.processed).toBe(3);
+    // Frame 4 waits for a handler and 5 behind it: ended now, the client learns that neither ran.
+    session.close('bye now');
+    expect(d.written.at(-1)?.frame).toMatchObject({ type: 'bye', ack: 3 });
+    for (const s of settle) s();
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([1, 2, 3]);
+  });
+
   it('end drops queued frames and reports how far it processed, the frame in its handler included', () => {
     const { session, ended } = makeSession({}, (_s, f) => (f.seq === 1 ? new Promise<void>(() => undefined) : undefined));
     const d = new MemoryDownstream();

@@ -134,6 +134,8 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
   private busy = false;
   /** The seq of the frame handed to the application whose dispatch has not returned or settled yet. */
   private dispatching = 0;
+  /** Request and message handlers still running (limits.handlersInFlight). */
+  private handlers = 0;
   /** The last client seq handed to the application: processed, or in dispatch now. */
   private get handed(): number {
     return Math.max(this.processed, this.dispatching);
@@ -383,10 +385,16 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
     return (this.postOrder ??= new PostOrder(postsInFlight - 1, postWaitMs)).wait(after);
   }
 
-  /** Dispatches queued frames in order; a pending promise (authorize/publish hook) holds the rest back. */
+  /**
+   * Dispatches queued frames in order; a pending promise (authorize/publish hook) holds the rest
+   * back, and so does a request or message while limits.handlersInFlight handlers run. Such a frame
+   * is not handed to the application yet: no ack or BYE counts it, so it is never lost.
+   */
   private drain(): void {
     const queue = this.queue;
     while (queue && !this.busy && this.state === 'open' && queue.length > 0) {
+      const type = queue[0]!.type;
+      if ((type === 'request' || type === 'send') && this.handlers >= this.host.options.limits.handlersInFlight) return;
       const frame = queue.shift() as ClientReliableFrame;
       let pending: void | PromiseLike<void> = undefined;
       this.dispatching = frame.seq;
@@ -410,6 +418,16 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
       }
       this.processedUpTo(frame.seq);
     }
+  }
+
+  /** A request or message handler that has not settled yet: counted until it does (see drain()). */
+  running(pending: PromiseLike<unknown>): void {
+    this.handlers++;
+    const done = () => {
+      this.handlers--;
+      this.drain();
+    };
+    pending.then(done, done);
   }
 
   private processedUpTo(seq: number): void {

@@ -90,7 +90,7 @@ export type UpgradableServer = HttpServer | HttpsServer | Http2Server | Http2Sec
 
 /**
  * Size limits. Each defaults to the same-named entry of the protocol's Defaults (postsInFlight,
- * postWaitMs, maxEarlyMessages, maxSubscriptions and maxPendingFrames, server-only, to the values
+ * postWaitMs, maxEarlyMessages, maxSubscriptions, maxPendingFrames and handlersInFlight, server-only, to the values
  * given below); docs/guide.md says what happens when one is reached.
  */
 export interface ServerLimits {
@@ -131,11 +131,18 @@ export interface ServerLimits {
   maxSubscriptions: number;
   /**
    * Client frames of one session received but not yet dispatched (10,000, at least 64): they wait
-   * while an authorize or publish hook is pending. One more is refused with `out_of_order`; the
+   * while an authorize or publish hook is pending, or for a handler place (handlersInFlight). One more is refused with `out_of_order`; the
    * client resumes and resends, which slows it down. The reference client keeps at most its
    * outbox (maxQueue, 1,000) unacked, so it never gets there with the defaults.
    */
   maxPendingFrames: number;
+  /**
+   * Request and message handlers of one session running at once (64): a handler that returned a
+   * promise counts until it settles. The next request or message waits for one of them, and so do
+   * the frames behind it (order is kept; nothing is refused or dropped): the client's outbox fills
+   * instead of the server's memory. 1 runs them one at a time.
+   */
+  handlersInFlight: number;
 }
 
 /** Options of {@link createWirehop}. Every number is validated at construction. */
