@@ -227,6 +227,41 @@ describe('subscriptions per session', () => {
   });
 });
 
+describe('sessions per server', () => {
+  it('a new session past maxSessions is refused with server_busy and a retry hint, before authenticate(); a resume is not', async () => {
+    let authenticated = 0;
+    const { bystander } = await setup({
+      maxSessions: 2,
+      busyRetryMs: 1_500,
+      authenticate: ({ auth }) => {
+        authenticated++;
+        return { id: String(auth ?? 'anon') };
+      },
+    });
+    const { raw: second, welcome } = await wsSession(fx!.url); // the bystander's and this one: full
+    const before = authenticated;
+    const refusedWs = await rawWs(fx!.url);
+    refusedWs.send(hello());
+    expect(await refusedWs.next('error')).toEqual({ type: 'error', code: 'server_busy', message: expect.stringContaining('maxSessions (2)'), retryMs: 1_500 });
+    expect((await refusedWs.closed).code).toBe(4503);
+    const refusedSse = await rawHandshake(fx!.url);
+    expect(refusedSse.status).toBe(503);
+    expect(refusedSse.json).toMatchObject({ error: { code: 'server_busy', retryMs: 1_500 } });
+    expect(refusedSse.headers.get('retry-after')).toBe('2');
+    expect(authenticated).toBe(before);
+    // The sessions there are untouched, and resuming one is no new session.
+    second.ws.terminate();
+    const again = await rawWs(fx!.url);
+    again.send(hello({ sid: welcome.sid, token: welcome.token, ack: 0 }));
+    expect(await again.next('welcome')).toMatchObject({ sid: welcome.sid, resumed: true });
+    await stillHealthy(bystander);
+    // One ends: a new session fits again.
+    again.ws.close(1000);
+    await waitFor(() => fx!.wh.sessionCount === 1);
+    expect((await rawHandshake(fx!.url)).status).toBe(200);
+  });
+});
+
 describe('handlers per session', () => {
   for (const transport of ['websocket', 'sse'] as const) {
     it(`${transport}: past limits.handlersInFlight the next request waits, and the frames behind it; nothing is refused or lost`, async () => {

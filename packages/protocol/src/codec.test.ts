@@ -43,6 +43,7 @@ const SERVER_GOLDEN: Array<[string, Frame]> = [
   ['[15,11,"room:lobby",{"id":"u1"}]', { type: 'leave', seq: 11, channel: 'room:lobby', member: { id: 'u1' } }],
   ['[20,3]', { type: 'ack', ack: 3 }],
   ['[23,"bad_frame","frame is not valid JSON"]', { type: 'error', code: 'bad_frame', message: 'frame is not valid JSON' }],
+  ['[23,"server_busy","full",5000]', { type: 'error', code: 'server_busy', message: 'full', retryMs: 5000 }],
   ['[26,"session_expired","session expired",12]', { type: 'bye', code: 'session_expired', message: 'session expired', ack: 12 }],
   [
     '[25,{"v":1,"sid":"s","token":"t","resumed":false,"ack":0,"heartbeatMs":15000,"heartbeatTimeoutMs":10000,"sessionTtlMs":30000,"maxMessageBytes":65536}]',
@@ -63,6 +64,11 @@ describe('codec golden frames', () => {
   it.each(SERVER_GOLDEN)('server frame %s encodes and decodes exactly', (text, frame) => {
     expect(encodeFrame(frame)).toBe(text);
     expect(decodeServerFrame(text)).toEqual({ ok: true, frame });
+  });
+
+  it("refuses an ERROR whose retryMs is not a count", () => {
+    expect(decodeServerFrame('[23,"server_busy","full",-1]')).toMatchObject({ ok: false, code: 'bad_frame', message: 'error: retryMs must be a non-negative integer' });
+    expect(decodeServerFrame('[23,"server_busy","full",1,2]')).toMatchObject({ ok: false, code: 'bad_frame' });
   });
 
   it('sends undefined data as null', () => {

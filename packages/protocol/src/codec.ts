@@ -89,19 +89,19 @@ const SERVER_LAYOUT: Layout = {
   ack: ['ack'],
   ping: ['n'],
   pong: ['n'],
-  error: ['code', 'message'],
+  error: ['code', 'message', 'retryMs'],
   bye: ['code', 'message', 'ack'],
   welcome: ['body'],
 };
 
-/** Frame types whose last field may be left out (absent means "none"); SUBSCRIBE's `since`. */
-const OPTIONAL_LAST = 'subscribe';
+/** Frame types whose last field may be left out (absent means "none"): SUBSCRIBE's `since`, ERROR's `retryMs`. */
+const optionalLast = (type: string) => type === 'subscribe' || type === 'error';
 
 function encodeWith(frame: Frame, layout: Layout): string {
   const { type, ...body } = frame;
   const fields = body as Record<string, unknown>;
   let keys = layout[type]!;
-  if (type === OPTIONAL_LAST && fields[keys[keys.length - 1]!] == null) keys = keys.slice(0, -1);
+  if (optionalLast(type) && fields[keys[keys.length - 1]!] == null) keys = keys.slice(0, -1);
   return stringify([FrameCode[type], ...keys.map((key) => (key === 'body' ? body : (fields[key] ?? null)))]);
 }
 
@@ -167,6 +167,7 @@ const SERVER_RULES: Record<string, Rule> = {
   event: NAME,
   code: STRING,
   message: STRING,
+  retryMs: COUNT,
   member: [(v) => isObject(v) && typeof v.id === 'string', '{id: string, info?}'],
   data: ANY,
   offset: COUNT,
@@ -206,7 +207,7 @@ function decodeFrame(text: string, side: Side, limits?: CodecLimits): Decoded<Fr
   const type = typeof value[0] === 'number' ? TYPES[value[0]] : undefined;
   let keys = type && side.layout[type];
   if (!type || !keys) return { ok: false, code: 'unknown_frame', message: `unknown frame type ${JSON.stringify(value[0])}` };
-  if (value.length === keys.length && type === OPTIONAL_LAST) keys = keys.slice(0, -1);
+  if (value.length === keys.length && optionalLast(type)) keys = keys.slice(0, -1);
   if (value.length !== keys.length + 1) return bad(`${type} frame must have ${keys.length + 1} elements, got ${value.length}`);
   if (keys[0] === 'body') {
     const built = side.body(value[1]);

@@ -40,6 +40,7 @@ export const ErrorCodes = {
   heartbeat_timeout: { status: 408, close: 4002, endsSession: false },
   broker_unavailable: { status: 503, close: 4503, endsSession: false },
   history_unavailable: { status: 410, close: 4410, endsSession: false },
+  server_busy: { status: 503, close: 4503, endsSession: false },
   // application
   no_handler: { status: 404, close: 4404, endsSession: false },
   handler_error: { status: 500, close: 4500, endsSession: false },
@@ -88,6 +89,7 @@ export const ErrorMeanings: Readonly<Record<ErrorCode, string>> = {
   heartbeat_timeout: 'Nothing was heard from the peer within heartbeatMs + heartbeatTimeoutMs.',
   broker_unavailable: 'The broker connecting the server nodes (e.g. Redis) is unreachable; the operation was not carried out.',
   history_unavailable: "A channel's publications could not be delivered: its history no longer holds them, or they were more than a session could take at once (a GAP frame).",
+  server_busy: 'The server holds limits.maxSessions sessions and opens no new one: retry after the retryMs it says.',
   // application
   no_handler: 'No request handler is registered for this method.',
   handler_error: 'The application handler threw; the message says what it chose to expose.',

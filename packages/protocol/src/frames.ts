@@ -106,8 +106,11 @@ export interface AckFrame { type: 'ack'; ack: number }
 /** `n` is opaque to the receiver, which echoes it in PONG (senders use a timestamp). */
 export interface PingFrame { type: 'ping'; n: number }
 export interface PongFrame { type: 'pong'; n: number }
-/** A connection-level protocol error; the sender closes the connection after it. */
-export interface ErrorFrame { type: 'error'; code: string; message: string }
+/**
+ * A connection-level protocol error; the sender closes the connection after it. `retryMs`: wait at
+ * least this long before trying again (server_busy).
+ */
+export interface ErrorFrame { type: 'error'; code: string; message: string; retryMs?: number }
 
 /** First frame from the client on a WebSocket; the body of `POST {path}/session`. */
 export interface HelloFrame {

@@ -50,6 +50,8 @@ export interface Refusal {
   endsSession: boolean;
   /** Last client frame processed, when known (ended sessions). */
   ack?: number;
+  /** Try again after this many ms, no sooner (server_busy). */
+  retryMs?: number;
 }
 
 export interface Opened<U extends UserBase> {
@@ -70,16 +72,24 @@ export function refuse(code: ErrorCode, message?: string, ack?: number): Refusal
   return refusal;
 }
 
+/** A new session refused because this process holds maxSessions: come back after the hint. */
+function busy<U extends UserBase>({ options }: HandshakeCore<U>): Refusal {
+  return { ...refuse('server_busy', `the server holds maxSessions (${options.maxSessions}) sessions; retry in ${options.busyRetryMs} ms`), retryMs: options.busyRetryMs };
+}
+
 /** The frame a WebSocket gets for a refusal: BYE (with ack) if the session is gone, else ERROR. */
 export function refusalFrame(r: Refusal): string {
   return r.endsSession
     ? encodeFrame({ type: 'bye', code: r.code, message: r.message, ack: r.ack ?? 0 })
-    : encodeFrame({ type: 'error', code: r.code, message: r.message });
+    : encodeFrame({ type: 'error', code: r.code, message: r.message, retryMs: r.retryMs });
 }
 
 /** HTTP error body of protocol.md §8. */
-export function refusalBody(r: Pick<Refusal, 'code' | 'message' | 'ack'>): { error: { code: string; message: string; ack?: number } } {
-  return { error: r.ack === undefined ? { code: r.code, message: r.message } : { code: r.code, message: r.message, ack: r.ack } };
+export function refusalBody(r: Pick<Refusal, 'code' | 'message' | 'ack' | 'retryMs'>): { error: { code: string; message: string; ack?: number; retryMs?: number } } {
+  const error: { code: string; message: string; ack?: number; retryMs?: number } = { code: r.code, message: r.message };
+  if (r.ack !== undefined) error.ack = r.ack;
+  if (r.retryMs !== undefined) error.retryMs = r.retryMs;
+  return { error };
 }
 
 /**
@@ -151,6 +161,8 @@ export async function handshake<U extends UserBase>(core: HandshakeCore<U>, hell
   if (core.closing) return refuse(core.closing);
   if (hello.v !== PROTOCOL_VERSION) return refuse('unsupported_version', `protocol version ${hello.v} is not supported (this server speaks ${PROTOCOL_VERSION})`);
   if (hello.sid !== undefined) return resumeHere(core, hello.sid, hello.token ?? '', hello.ack ?? 0);
+  // Refused before authenticate(): a crowd reconnecting at once must not hammer its backend too.
+  if (core.registry.size >= core.options.maxSessions) return busy(core);
   const id = core.registry.newId();
   // Descriptors, not a spread: a transport may pass headers and cookies as getters, built only if
   // authenticate() reads them (most read HELLO.auth alone), and a spread would run them here.
@@ -158,6 +170,8 @@ export async function handshake<U extends UserBase>(core: HandshakeCore<U>, hell
   const auth = await authenticateUser(core, id, context);
   if (!auth.ok) return auth;
   if (core.closing) return refuse(core.closing);
+  // Others may have been let in while authenticate() ran.
+  if (core.registry.size >= core.options.maxSessions) return busy(core);
   return { ok: true, session: core.createSession(id, auth.user), resumed: false, ack: 0 };
 }
 

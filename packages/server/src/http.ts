@@ -48,8 +48,9 @@ type Env = {
 };
 type C = Context<Env>;
 
-function fail(c: C, r: Pick<Refusal, 'code' | 'message' | 'ack' | 'status'>): Response {
-  return c.json(refusalBody(r), r.status as 400, c.get('cors'));
+function fail(c: C, r: Pick<Refusal, 'code' | 'message' | 'ack' | 'status' | 'retryMs'>): Response {
+  const headers = r.retryMs === undefined ? c.get('cors') : { ...c.get('cors'), 'retry-after': String(Math.ceil(r.retryMs / 1000)) };
+  return c.json(refusalBody(r), r.status as 400, headers);
 }
 
 function failCode(c: C, code: ErrorCode, message?: string, ack?: number): Response {

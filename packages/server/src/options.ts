@@ -30,6 +30,8 @@ export interface ResolvedOptions<U extends UserBase = UserBase> {
   broker: Broker;
   history: HistoryLimits;
   maxEventStreams: number;
+  maxSessions: number;
+  busyRetryMs: number;
   drainMs: number;
   onError: (error: unknown, where: { session?: Session<U>; phase: string }) => void;
 }
@@ -44,6 +46,10 @@ export const ServerDefaults = {
   history: { size: 1000, ttlMs: 300_000 },
   /** EventSource channel streams open at once. */
   maxEventStreams: 10_000,
+  /** Live sessions one server process holds; a new one past it is refused with server_busy. */
+  maxSessions: 100_000,
+  /** How long a client refused with server_busy is told to wait before it tries again. */
+  busyRetryMs: 5_000,
   /** POST /send bodies of one session in flight at once (the server applies them in order). */
   postsInFlight: 4,
   /** How long a server that closes waits for other nodes to take its sessions over (distributed broker only). */
@@ -74,7 +80,7 @@ const LIMIT_DEFAULTS = {
 const TOP_KEYS = new Set([
   'path', 'authenticate', 'origins', 'cors', 'heartbeatMs', 'heartbeatTimeoutMs', 'sessionTtlMs', 'helloTimeoutMs',
   'tombstoneTtlMs', 'maxTombstones', 'ackEvery', 'ackDelayMs', 'limits', 'onError', 'broker', 'history',
-  'maxEventStreams', 'drainMs',
+  'maxEventStreams', 'maxSessions', 'busyRetryMs', 'drainMs',
 ]);
 const LIMIT_KEYS = [
   'maxMessageBytes', 'maxBatchBytes', 'maxBatchFrames', 'postsInFlight', 'postWaitMs', 'replayBufferFrames', 'replayBufferBytes',
@@ -209,6 +215,8 @@ export function resolveOptions<U extends UserBase>(options: ServerOptions<U> = {
     broker: resolveBroker(o.broker),
     history: resolveHistory('options.history', o.history, ServerDefaults.history),
     maxEventStreams: integer('maxEventStreams', o.maxEventStreams, ServerDefaults.maxEventStreams, 0),
+    maxSessions: integer('maxSessions', o.maxSessions, ServerDefaults.maxSessions, 1),
+    busyRetryMs: integer('busyRetryMs', o.busyRetryMs, ServerDefaults.busyRetryMs, 0, MAX_TIMER_MS),
     drainMs: integer('drainMs', o.drainMs, ServerDefaults.drainMs, 0, MAX_TIMER_MS),
     onError: optionalFunction<ResolvedOptions<U>['onError']>('onError', o.onError) ?? defaultOnError,
   };

@@ -201,6 +201,20 @@ export interface ServerOptions<U extends UserBase = UserBase> {
    * 5–7.5 s (protocol.md §5a). Default 10_000.
    */
   maxEventStreams?: number;
+  /**
+   * Most live sessions this server process holds (100_000). A new session past it is refused
+   * before authenticate() runs, with `server_busy` (503; on WebSocket an ERROR frame and close
+   * 4503) and a retry hint of `busyRetryMs`; the client keeps its outbox and tries again after the
+   * hint, spread over twice as long. Resumes are never refused for it: a session that exists
+   * already counts.
+   */
+  maxSessions?: number;
+  /**
+   * The retry hint of a `server_busy` refusal, in ms (5_000): the ERROR frame's `retryMs`, the
+   * HTTP body's `retryMs` and `Retry-After` header. The reference client waits a random time
+   * between it and twice it, so that a crowd refused at once comes back spread out.
+   */
+  busyRetryMs?: number;
   /** User-callback errors and transport errors end here. Default: console.error. Never rethrown. */
   onError?: (error: unknown, where: { session?: Session<U>; phase: string }) => void;
 }
