@@ -71,7 +71,7 @@ export function createClientOn<S extends Schema = Schema>(options: ClientOptions
 
   /** Queues a reliable frame; sends it at once if attached. Failures settle `reply`, never throw. */
   function enqueue(code: FrameCode, fields: unknown[], reply: Reply, ch?: string) {
-    if (conn.state === 'closed') return reply.fail(clientClosed());
+    if (conn.state() === 'closed') return reply.fail(clientClosed());
     let it;
     try {
       it = item(code, fields, reply, ch);
@@ -98,12 +98,16 @@ export function createClientOn<S extends Schema = Schema>(options: ClientOptions
 
   const host: ChannelHost = { enqueue, call, requestTimeoutMs: options.requestTimeoutMs ?? Defaults.requestTimeoutMs, report };
 
+  // Dictionary-mode in V8, as is any literal with accessors (so is the channel). Defining the getters
+  // afterwards does not help: objects whose getters are different closures cannot share a hidden
+  // class. Getters shared by all clients, reading state kept under a symbol, would: ~65 bytes gzip
+  // for ~0.45 KiB less heap per client and channel, and no delivery CPU beyond noise.
   const client: WirehopClient<S> = {
     get state() {
-      return conn.state;
+      return conn.state();
     },
     get transport() {
-      return conn.transport;
+      return conn.transport();
     },
     get sessionId() {
       return sess.sid;

@@ -69,8 +69,9 @@ export interface ConnectionHost {
 }
 
 export interface Connection {
-  readonly state: ClientState;
-  readonly transport: TransportName | null;
+  // Methods, not getters: a literal with accessors is dictionary-mode in V8.
+  state(): ClientState;
+  transport(): TransportName | null;
   stats(): Omit<ClientStats, 'queued'>;
   start(): void;
   connect(): Promise<void>;
@@ -101,7 +102,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       ? createAdaptive(c, {
           meter,
           current: () => cur?.name,
-          busy: () => switcher.busy,
+          busy: switcher.busy,
           request: (to, reason, confirm) => void switcher.request(to, reason, confirm).catch(() => {}),
           ping: () => void (cur && ping(cur)),
           report: (error) => host.report(error, 'adaptive policy'),
@@ -553,12 +554,8 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   }
 
   return {
-    get state() {
-      return state;
-    },
-    get transport() {
-      return active;
-    },
+    state: () => state,
+    transport: () => active,
     stats() {
       const q = meter.quality(Date.now());
       return { rtt: q.rtt ?? srtt, loss: q.loss, jitter: q.jitter, reconnects, switches, transport: active };

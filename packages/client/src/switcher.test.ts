@@ -38,7 +38,7 @@ describe('createSwitcher', () => {
     const { sw, state } = setup('sse');
     await sw.request('sse', 'manual');
     expect(state.runs).toEqual([]);
-    expect(sw.busy).toBe(false);
+    expect(sw.busy()).toBe(false);
   });
 
   it('runs one switch at a time: a request for the same target joins it, another waits', async () => {
@@ -48,7 +48,7 @@ describe('createSwitcher', () => {
     watch(sw.request('sse', 'manual'), log, 'b');
     watch(sw.request('websocket', 'manual'), log, 'c');
     expect(state.runs).toHaveLength(1);
-    expect(sw.busy).toBe(true);
+    expect(sw.busy()).toBe(true);
     state.runs[0]!.ok();
     await flush();
     expect(log).toEqual(['a ok', 'b ok']);
@@ -58,7 +58,7 @@ describe('createSwitcher', () => {
     state.runs[1]!.ok();
     await flush();
     expect(log).toEqual(['a ok', 'b ok', 'c ok']);
-    expect(sw.busy).toBe(false);
+    expect(sw.busy()).toBe(false);
   });
 
   it('keeps only the newest waiting request: an older one for the other transport is superseded', async () => {
@@ -91,7 +91,7 @@ describe('createSwitcher', () => {
     const log: string[] = [];
     watch(sw.request('sse', 'manual'), log, 'a');
     expect(state.runs).toEqual([]);
-    expect(sw.busy).toBe(true);
+    expect(sw.busy()).toBe(true);
     state.at = 'websocket';
     sw.kick();
     expect(state.runs).toHaveLength(1);
@@ -143,7 +143,7 @@ describe('createSwitcher', () => {
         await flush();
       }
     }
-    for (let guard = 0; sw.busy && guard < 100; guard++) {
+    for (let guard = 0; sw.busy() && guard < 100; guard++) {
       for (const r of state.runs.filter((r) => !(r as { done?: boolean }).done)) {
         (r as { done?: boolean }).done = true;
         r.ok();
@@ -152,6 +152,6 @@ describe('createSwitcher', () => {
     }
     expect(most).toBe(1);
     expect(settled).toHaveLength(200);
-    expect(sw.busy).toBe(false);
+    expect(sw.busy()).toBe(false);
   });
 });

@@ -25,8 +25,8 @@ export interface Job {
 export interface Switcher {
   /** Resolves once the session runs on `to` (at once if it does and nothing is pending). */
   request(to: TransportName, reason: string, confirm?: () => boolean): Promise<void>;
-  /** A switch runs or waits. */
-  readonly busy: boolean;
+  /** A switch runs or waits. A method, not a getter: a literal with accessors is dictionary-mode in V8. */
+  busy(): boolean;
   /** Starts the waiting request if the session can move now; call whenever that may have changed. */
   kick(): void;
   /** Rejects every request with `error` (the client closed). */
@@ -72,9 +72,7 @@ export function createSwitcher(run: (job: Job) => Promise<void>, at: () => Trans
         kick();
       });
     },
-    get busy() {
-      return !!(running || waiting);
-    },
+    busy: () => !!(running || waiting),
     kick,
     close(error) {
       settle(running, error);
