@@ -260,6 +260,35 @@ describe('sessions per server', () => {
     await waitFor(() => fx!.wh.sessionCount === 1);
     expect((await rawHandshake(fx!.url)).status).toBe(200);
   });
+
+  for (const transports of [['websocket', 'sse'], ['sse']] as const) {
+    it(`a client refused with server_busy (${transports.join(', ')}) waits for the hint, keeps its transport and its outbox, and gets in once there is room`, async () => {
+      const { bystander } = await setup({ maxSessions: 2, busyRetryMs: 300 });
+      const received: unknown[] = [];
+      fx!.wh.onMessage('note', (data) => void received.push(data));
+      const first = fx!.client({ transports: ['websocket'] });
+      await first.connect();
+      const c = fx!.client({ transports: [...transports] });
+      const refusals: number[] = [];
+      c.on('error', (e) => {
+        expect(e.code).toBe('server_busy');
+        refusals.push(Date.now());
+      });
+      const sent = c.send('note', 'queued while refused');
+      void c.connect();
+      await waitFor(() => refusals.length >= 3);
+      // Each attempt came no sooner than the hint after the one before, on the same transport.
+      for (let i = 1; i < refusals.length; i++) expect(refusals[i]! - refusals[i - 1]!).toBeGreaterThanOrEqual(300);
+      expect(c.state).toBe('connecting');
+      first.close();
+      await c.connect();
+      expect(c.transport).toBe(transports[0]);
+      await sent;
+      expect(received).toEqual(['queued while refused']);
+      expect(c.stats.reconnects).toBe(0);
+      await stillHealthy(bystander);
+    });
+  }
 });
 
 describe('handlers per session', () => {

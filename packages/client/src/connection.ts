@@ -314,7 +314,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
         // A server with no record of the session (restarted, or forgot it long ago) cannot know how
         // far it got: its BYE says ack 0, which means "unknown", never "nothing was processed"
         // (protocol.md §3). Read it so here, where the frame is read; a 404 answer has no ack either.
-        return lost(link, new WirehopError(f.code, f.message, f.type === 'error' || f.code === 'session_unknown' ? undefined : { ack: f.ack }));
+        return lost(link, new WirehopError(f.code, f.message, f.type === 'error' ? { retryMs: f.retryMs } : f.code === 'session_unknown' ? undefined : { ack: f.ack }));
     }
     if (link !== cur) return f.type === 'pong' && f.n === link.test ? tested(link) : lost(link, new WirehopError('bad_frame', `${f.type} frame before WELCOME`));
     switch (f.type) {
@@ -485,10 +485,11 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     if (state === 'closed') return;
     if (sess.sid && endsSession(error)) return gap(error);
     events.emit('error', error);
-    // A node shutting down: the balancer sends the retry elsewhere, and this transport is fine.
-    if (error.code === 'server_draining') {
+    // A node shutting down, or full: the balancer may send the retry elsewhere, and this transport
+    // is fine. A full one says when to come back (protocol.md §3).
+    if (error.code === 'server_draining' || error.code === 'server_busy') {
       roundStart = ti;
-      return retry();
+      return retry(false, error.detail?.retryMs);
     }
     if (link.name === 'websocket') wsDown = true;
     ti = (ti + 1) % order.length;
@@ -519,15 +520,19 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     retry();
   }
 
-  /** Schedules the next round of attempts; `now`: without waiting (the network is back). */
-  function retry(now = false) {
+  /**
+   * Schedules the next round of attempts; `now`: without waiting (the network is back). `hint`: the
+   * server's retryMs, waited for spread over twice as long, so that a crowd it refused at once comes
+   * back spread out.
+   */
+  function retry(now = false, hint?: unknown) {
     clearTimeout(retryTimer);
     if (state === 'closed') return;
     const first = ad && !ad.usable ? order.indexOf('sse') : roundStart;
     // Backoff spaces out retries of a path that failed; a dead WebSocket says nothing about SSE,
     // so the first move there is immediate (the dead-link bound is heartbeat + timeout, no more).
     // Offline, only the longest delay: `online` comes first, unless the browser was wrong.
-    const wait = (now || (first !== roundStart && attempt === 0)) ? 0 : offline ? maxDelayMs : backoff(attempt++, initialDelayMs, maxDelayMs);
+    const wait = typeof hint === 'number' ? hint * (1 + Math.random()) : (now || (first !== roundStart && attempt === 0)) ? 0 : offline ? maxDelayMs : backoff(attempt++, initialDelayMs, maxDelayMs);
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
       wsDown = false;

@@ -27,18 +27,19 @@ import {
 import type { HttpAnswer } from '../http.js';
 import { asWirehopError, takeBatch, type TransportFactory } from './transport.js';
 
-/** An HTTP error answer as a WirehopError: the JSON body's code and ack (protocol.md §8), else `transport_failed`. */
+const count = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
+
+/** An HTTP error answer as a WirehopError: the JSON body's code, ack and retryMs (protocol.md §8), else `transport_failed`. */
 async function httpError(answer: HttpAnswer, url: string): Promise<WirehopError> {
-  let body: { error?: { code?: unknown; message?: unknown; ack?: unknown } } | undefined;
+  let body: { error?: { code?: unknown; message?: unknown; ack?: unknown; retryMs?: unknown } } | undefined;
   try {
     body = JSON.parse(await answer.text());
   } catch {
     // not a wirehop answer (a proxy, a wrong URL)
   }
   const e = body?.error;
-  const ack = typeof e?.ack === 'number' && Number.isSafeInteger(e.ack) && e.ack >= 0 ? e.ack : undefined;
   return typeof e?.code === 'string'
-    ? new WirehopError(e.code, typeof e.message === 'string' ? e.message : undefined, { status: answer.status, ack })
+    ? new WirehopError(e.code, typeof e.message === 'string' ? e.message : undefined, { status: answer.status, ack: count(e.ack), retryMs: count(e.retryMs) })
     : new WirehopError('transport_failed', `HTTP ${answer.status} from ${url}`, { status: answer.status });
 }
 
