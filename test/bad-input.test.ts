@@ -261,6 +261,35 @@ describe('sessions per server', () => {
     expect((await rawHandshake(fx!.url)).status).toBe(200);
   });
 
+  it('a user past maxSessionsPerUser is refused with too_many_sessions; other users, and its resumes, are not', async () => {
+    const { bystander } = await setup({ maxSessionsPerUser: 2, authenticate: ({ auth }) => ({ id: String(auth) }) });
+    const ada = [await rawWs(fx!.url), await rawWs(fx!.url)];
+    for (const raw of ada) raw.send(hello({ auth: 'ada' }));
+    const welcomes = await Promise.all(ada.map((raw) => raw.next('welcome')));
+    const third = await rawWs(fx!.url);
+    third.send(hello({ auth: 'ada' }));
+    expect(await third.next('error')).toMatchObject({ code: 'too_many_sessions', message: expect.stringContaining('maxSessionsPerUser (2)') });
+    expect((await third.closed).code).toBe(4429);
+    const refused = await rawHandshake(fx!.url, [24, { v: 1, auth: 'ada' }]);
+    expect(refused.status).toBe(429);
+    expect(refused.json).toMatchObject({ error: { code: 'too_many_sessions' } });
+    expect((await rawHandshake(fx!.url, [24, { v: 1, auth: 'bob' }])).status).toBe(200);
+    // A resume is the same session, not a new one.
+    ada[0]!.ws.terminate();
+    const again = await rawWs(fx!.url);
+    again.send(hello({ sid: welcomes[0]!.sid, token: welcomes[0]!.token, ack: 0 }));
+    expect(await again.next('welcome')).toMatchObject({ resumed: true });
+    // A client of the same user reports the refusal and gets in once one of the two ends.
+    const c = fx!.client({ auth: 'ada' });
+    const errors = nextEvent<[{ code: string }]>((l) => c.on('error', l));
+    void c.connect();
+    expect((await errors)[0].code).toBe('too_many_sessions');
+    again.ws.close(1000);
+    await c.connect();
+    expect(c.transport).toBe('websocket');
+    await stillHealthy(bystander);
+  });
+
   for (const transports of [['websocket', 'sse'], ['sse']] as const) {
     it(`a client refused with server_busy (${transports.join(', ')}) waits for the hint, keeps its transport and its outbox, and gets in once there is room`, async () => {
       const { bystander } = await setup({ maxSessions: 2, busyRetryMs: 300 });

@@ -485,9 +485,9 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     if (state === 'closed') return;
     if (sess.sid && endsSession(error)) return gap(error);
     events.emit('error', error);
-    // A node shutting down, or full: the balancer may send the retry elsewhere, and this transport
-    // is fine. A full one says when to come back (protocol.md §3).
-    if (error.code === 'server_draining' || error.code === 'server_busy') {
+    // A node shutting down, or full (for everyone, or for this user): the balancer may send the
+    // retry elsewhere, and this transport is fine. A full one says when to come back (protocol.md §3).
+    if (error.code === 'server_draining' || error.code === 'server_busy' || error.code === 'too_many_sessions') {
       roundStart = ti;
       return retry(false, error.detail?.retryMs);
     }

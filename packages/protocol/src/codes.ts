@@ -41,6 +41,7 @@ export const ErrorCodes = {
   broker_unavailable: { status: 503, close: 4503, endsSession: false },
   history_unavailable: { status: 410, close: 4410, endsSession: false },
   server_busy: { status: 503, close: 4503, endsSession: false },
+  too_many_sessions: { status: 429, close: 4429, endsSession: false },
   // application
   no_handler: { status: 404, close: 4404, endsSession: false },
   handler_error: { status: 500, close: 4500, endsSession: false },
@@ -90,6 +91,7 @@ export const ErrorMeanings: Readonly<Record<ErrorCode, string>> = {
   broker_unavailable: 'The broker connecting the server nodes (e.g. Redis) is unreachable; the operation was not carried out.',
   history_unavailable: "A channel's publications could not be delivered: its history no longer holds them, or they were more than a session could take at once (a GAP frame).",
   server_busy: 'The server holds limits.maxSessions sessions and opens no new one: retry after the retryMs it says.',
+  too_many_sessions: 'The user already has maxSessionsPerUser sessions on this server: end one first.',
   // application
   no_handler: 'No request handler is registered for this method.',
   handler_error: 'The application handler threw; the message says what it chose to expose.',

@@ -172,6 +172,9 @@ export async function handshake<U extends UserBase>(core: HandshakeCore<U>, hell
   if (core.closing) return refuse(core.closing);
   // Others may have been let in while authenticate() ran.
   if (core.registry.size >= core.options.maxSessions) return busy(core);
+  const perUser = core.options.maxSessionsPerUser;
+  if (perUser > 0 && core.registry.sessionsOf(auth.user.id) >= perUser)
+    return refuse('too_many_sessions', `this user holds maxSessionsPerUser (${perUser}) sessions here; end one first`);
   return { ok: true, session: core.createSession(id, auth.user), resumed: false, ack: 0 };
 }
 

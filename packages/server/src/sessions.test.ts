@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SessionRegistry, TOKEN_LENGTH, tokensEqual } from './sessions.js';
 
-const entry = (id: string, token: string) => ({ id, token });
+const entry = (id: string, token: string, user = 'u') => ({ id, token, user: { id: user } });
 
 describe('SessionRegistry', () => {
   it('makes 21-character ids and separate 32-character tokens', () => {
@@ -25,6 +25,19 @@ describe('SessionRegistry', () => {
     expect(registry.lookup('s1', 't'.repeat(32))).toMatchObject({ kind: 'ended', tombstone: { code: 'session_expired', ack: 7 } });
     expect(registry.lookup('s1', 'x'.repeat(32))).toEqual({ kind: 'unauthorized' });
     expect(registry.lookup('nope', 't')).toEqual({ kind: 'unknown' });
+  });
+
+  it('counts live sessions per user: ended and moved ones leave the count, once', () => {
+    const registry = new SessionRegistry({ tombstoneTtlMs: 1000, maxTombstones: 10 });
+    const [a, b, c] = [entry('s1', 't1', 'ada'), entry('s2', 't2', 'ada'), entry('s3', 't3', 'bob')];
+    for (const s of [a, b, c]) registry.add(s);
+    expect([registry.sessionsOf('ada'), registry.sessionsOf('bob'), registry.sessionsOf('eve')]).toEqual([2, 1, 0]);
+    registry.end(a, 'session_closed', 'bye', 0, 1);
+    registry.end(a, 'session_closed', 'bye', 0, 2); // ended twice: counted once
+    registry.forget(c);
+    expect([registry.sessionsOf('ada'), registry.sessionsOf('bob')]).toEqual([1, 0]);
+    registry.forget(b);
+    expect(registry.sessionsOf('ada')).toBe(0);
   });
 
   it('forgets tombstones after their TTL and beyond the cap, oldest first', () => {

@@ -35,8 +35,10 @@ export function tokensEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export class SessionRegistry<S extends { readonly id: string; readonly token: string }> {
+export class SessionRegistry<S extends { readonly id: string; readonly token: string; readonly user: { readonly id: string } }> {
   private readonly live = new Map<string, S>();
+  /** Live sessions per user id (maxSessionsPerUser). */
+  private readonly users = new Map<string, number>();
   /** Insertion order is end order, so the oldest tombstones are first. */
   private readonly tombstones = new Map<string, Tombstone>();
 
@@ -55,6 +57,12 @@ export class SessionRegistry<S extends { readonly id: string; readonly token: st
 
   add(session: S): void {
     this.live.set(session.id, session);
+    this.users.set(session.user.id, this.sessionsOf(session.user.id) + 1);
+  }
+
+  /** How many live sessions user `userId` has here. */
+  sessionsOf(userId: string): number {
+    return this.users.get(userId) ?? 0;
   }
 
   get(id: string): S | undefined {
@@ -80,12 +88,16 @@ export class SessionRegistry<S extends { readonly id: string; readonly token: st
 
   /** Forgets a live session that moved to another node: it did not end, so no tombstone. */
   forget(session: S): void {
-    if (this.live.get(session.id) === session) this.live.delete(session.id);
+    if (this.live.get(session.id) !== session) return;
+    this.live.delete(session.id);
+    const left = this.sessionsOf(session.user.id) - 1;
+    if (left > 0) this.users.set(session.user.id, left);
+    else this.users.delete(session.user.id);
   }
 
   /** Forgets a live session and remembers how it ended. */
   end(session: S, code: ErrorCode, message: string, ack: number, now: number): void {
-    this.live.delete(session.id);
+    this.forget(session);
     this.remember(session.id, { code, message, ack, token: session.token, endedAt: now });
   }
 

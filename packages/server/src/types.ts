@@ -210,6 +210,14 @@ export interface ServerOptions<U extends UserBase = UserBase> {
    */
   maxSessions?: number;
   /**
+   * Most live sessions one user (the id authenticate() returned) holds in this process at once; 0,
+   * the default, sets no limit, since an application may give many people one id (guests). A new
+   * session past it is refused with `too_many_sessions` (429; on WebSocket an ERROR frame and close
+   * 4429), so that one user cannot take the whole of maxSessions; the client reports it and tries
+   * again with backoff, on the same transport. Resumes are never refused for it.
+   */
+  maxSessionsPerUser?: number;
+  /**
    * The retry hint of a `server_busy` refusal, in ms (5_000): the ERROR frame's `retryMs`, the
    * HTTP body's `retryMs` and `Retry-After` header. The reference client waits a random time
    * between it and twice it, so that a crowd refused at once comes back spread out.
