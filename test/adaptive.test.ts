@@ -95,6 +95,24 @@ describe('when WebSocket cannot be used', () => {
     expect(mode === 'strip' ? proxy.stats.upgradesStripped : proxy.stats.upgradesSilenced).toBeGreaterThanOrEqual(1);
   });
 
+  it('a WELCOME that arrived while the process was too busy to read it is read before the timeout counts: no fallback', async () => {
+    fx = await startFixture();
+    // The WELCOME is on the socket before this runs; the process then stalls past the client's
+    // WebSocket timeout. When it wakes, the expired timer and the waiting WELCOME are both due.
+    fx.wh.on('session', () => {
+      setImmediate(() => {
+        const until = performance.now() + 400;
+        while (performance.now() < until);
+      });
+    });
+    const client = fx.client({ transports: ['websocket', 'sse'], adaptive: { websocketTimeoutMs: 150 } });
+    const errors: string[] = [];
+    client.on('error', (e) => errors.push(e.message));
+    await client.connect();
+    expect(client.transport).toBe('websocket');
+    expect(errors).toEqual([]);
+  });
+
   it('a blackholed WebSocket is detected within heartbeat + timeout and the session moves to SSE without loss', async () => {
     const heartbeatMs = 500;
     const heartbeatTimeoutMs = 500;

@@ -76,8 +76,15 @@ export function openLink(link: Link, options: TransportOptions, ms: number, hook
   }
 }
 
-/** Gives the link's next handshake step `ms`, after which it is lost as `transport_failed`. */
+/**
+ * Gives the link's next handshake step `ms`, after which it is lost as `transport_failed`. A timer
+ * that fires late (a process or tab too busy to run it on time) can be ahead of an answer that came
+ * in time and waits to be read: Node runs due timers before it reads sockets. Then one more task
+ * lets that answer in first; under load, WebSocket attempts were otherwise given up for SSE.
+ */
 export function arm(link: Link, ms: number, what: string, lost: LinkHooks['lost']): void {
   clearTimeout(link.timer);
-  link.timer = setTimeout(() => lost(link, new WirehopError('transport_failed', `${link.name}: no ${what} within ${ms} ms`)), ms);
+  const due = Date.now() + ms;
+  const expire = () => lost(link, new WirehopError('transport_failed', `${link.name}: no ${what} within ${ms} ms`));
+  link.timer = setTimeout(() => (Date.now() > due ? (link.timer = setTimeout(expire)) : expire()), ms);
 }
