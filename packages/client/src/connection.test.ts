@@ -755,6 +755,27 @@ describe('network hints: online, offline, visibilitychange', () => {
     expect(ws.closed).toBeUndefined();
   });
 
+  it('offline, in a process too busy to run the check on time: a PONG waiting to be read keeps the link', async () => {
+    const env = browser();
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false }));
+    const ws = await onWebSocket(net, client);
+    env.fire('offline');
+    const ping = lastSent(ws) as { n: number };
+    vi.setSystemTime(Date.now() + 500); // the clock moves on while no timer runs: they all fire late
+    await settle(1000);
+    expect(ws.closed).toBeUndefined(); // late: one more task first, for what has come in
+    ws.push({ type: 'pong', n: ping.n });
+    await settle(5000);
+    expect(client.state).toBe('connected');
+    expect(ws.closed).toBeUndefined();
+    // Nothing waiting: the late check drops the link one task later.
+    env.fire('offline');
+    vi.setSystemTime(Date.now() + 500);
+    await settle(1001);
+    expect(ws.closed).toBe(4502);
+  });
+
   it('offline: a silent link is dropped after pingTimeoutMs; no retry until online, then one at once', async () => {
     const env = browser();
     const net = createNet();

@@ -40,7 +40,7 @@ import type { ChannelCore } from './channel.js';
 import type { Emitter } from './emitter.js';
 import { beat, smoothRtt } from './heartbeat.js';
 import type { Http } from './http.js';
-import { arm as armLink, openLink, type Link, type LinkHooks } from './link.js';
+import { arm as armLink, deadline, openLink, type Link, type LinkHooks } from './link.js';
 import { watchNetwork } from './network.js';
 import { createMeter } from './quality.js';
 import { promiseReply, type Reply } from './requests.js';
@@ -446,7 +446,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     tick();
     clearTimeout(checkTimer);
     const ms = c.pingTimeoutMs;
-    checkTimer = setTimeout(() => link === cur && lost(link, new WirehopError('transport_failed', `${link.name}: nothing received within ${ms} ms of a PING`)), ms);
+    deadline(ms, () => link === cur && lost(link, new WirehopError('transport_failed', `${link.name}: nothing received within ${ms} ms of a PING`)), (t) => (checkTimer = t));
   }
 
   /** A switch candidate's callers learn that it failed, and why. */

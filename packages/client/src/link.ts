@@ -77,14 +77,18 @@ export function openLink(link: Link, options: TransportOptions, ms: number, hook
 }
 
 /**
- * Gives the link's next handshake step `ms`, after which it is lost as `transport_failed`. A timer
- * that fires late (a process or tab too busy to run it on time) can be ahead of an answer that came
- * in time and waits to be read: Node runs due timers before it reads sockets. Then one more task
- * lets that answer in first; under load, WebSocket attempts were otherwise given up for SSE.
+ * Runs `expire` after `ms`, unless the timer `keep` is given (and then each later one) is cleared.
+ * A timer that fires late (a process or tab too busy to run it on time) can be ahead of an answer
+ * that came in time and waits to be read: Node runs due timers before it reads sockets. Then one
+ * more task lets that answer in first; under load, WebSocket attempts were otherwise given up for SSE.
  */
+export function deadline(ms: number, expire: () => void, keep: (timer: ReturnType<typeof setTimeout>) => void): void {
+  const due = Date.now() + ms;
+  keep(setTimeout(() => (Date.now() > due ? keep(setTimeout(expire)) : expire()), ms));
+}
+
+/** Gives the link's next handshake step `ms`, after which it is lost as `transport_failed`. */
 export function arm(link: Link, ms: number, what: string, lost: LinkHooks['lost']): void {
   clearTimeout(link.timer);
-  const due = Date.now() + ms;
-  const expire = () => lost(link, new WirehopError('transport_failed', `${link.name}: no ${what} within ${ms} ms`));
-  link.timer = setTimeout(() => (Date.now() > due ? (link.timer = setTimeout(expire)) : expire()), ms);
+  deadline(ms, () => lost(link, new WirehopError('transport_failed', `${link.name}: no ${what} within ${ms} ms`)), (t) => (link.timer = t));
 }
