@@ -72,9 +72,16 @@ export function refuse(code: ErrorCode, message?: string, ack?: number): Refusal
   return refusal;
 }
 
-/** A new session refused because this process holds maxSessions: come back after the hint. */
-function busy<U extends UserBase>({ options }: HandshakeCore<U>): Refusal {
-  return { ...refuse('server_busy', `the server holds maxSessions (${options.maxSessions}) sessions; retry in ${options.busyRetryMs} ms`), retryMs: options.busyRetryMs };
+/**
+ * Why this process opens no new session now, or undefined: it holds maxSessions (come back after
+ * the hint), or, once the user is known, that user holds maxSessionsPerUser.
+ */
+function full<U extends UserBase>({ options, registry }: HandshakeCore<U>, userId?: string): Refusal | undefined {
+  const { maxSessions, maxSessionsPerUser, busyRetryMs } = options;
+  if (registry.size >= maxSessions) return { ...refuse('server_busy', `the server holds maxSessions (${maxSessions}) sessions; retry in ${busyRetryMs} ms`), retryMs: busyRetryMs };
+  if (userId !== undefined && maxSessionsPerUser > 0 && registry.sessionsOf(userId) >= maxSessionsPerUser)
+    return refuse('too_many_sessions', `this user holds maxSessionsPerUser (${maxSessionsPerUser}) sessions here; end one first`);
+  return undefined;
 }
 
 /** The frame a WebSocket gets for a refusal: BYE (with ack) if the session is gone, else ERROR. */
@@ -162,7 +169,8 @@ export async function handshake<U extends UserBase>(core: HandshakeCore<U>, hell
   if (hello.v !== PROTOCOL_VERSION) return refuse('unsupported_version', `protocol version ${hello.v} is not supported (this server speaks ${PROTOCOL_VERSION})`);
   if (hello.sid !== undefined) return resumeHere(core, hello.sid, hello.token ?? '', hello.ack ?? 0);
   // Refused before authenticate(): a crowd reconnecting at once must not hammer its backend too.
-  if (core.registry.size >= core.options.maxSessions) return busy(core);
+  const busy = full(core);
+  if (busy) return busy;
   const id = core.registry.newId();
   // Descriptors, not a spread: a transport may pass headers and cookies as getters, built only if
   // authenticate() reads them (most read HELLO.auth alone), and a spread would run them here.
@@ -171,10 +179,8 @@ export async function handshake<U extends UserBase>(core: HandshakeCore<U>, hell
   if (!auth.ok) return auth;
   if (core.closing) return refuse(core.closing);
   // Others may have been let in while authenticate() ran.
-  if (core.registry.size >= core.options.maxSessions) return busy(core);
-  const perUser = core.options.maxSessionsPerUser;
-  if (perUser > 0 && core.registry.sessionsOf(auth.user.id) >= perUser)
-    return refuse('too_many_sessions', `this user holds maxSessionsPerUser (${perUser}) sessions here; end one first`);
+  const refused = full(core, auth.user.id);
+  if (refused) return refused;
   return { ok: true, session: core.createSession(id, auth.user), resumed: false, ack: 0 };
 }
 

@@ -27,8 +27,8 @@ describe('SessionRegistry', () => {
     expect(registry.lookup('nope', 't')).toEqual({ kind: 'unknown' });
   });
 
-  it('counts live sessions per user: ended and moved ones leave the count, once', () => {
-    const registry = new SessionRegistry({ tombstoneTtlMs: 1000, maxTombstones: 10 });
+  it('counts live sessions per user under maxSessionsPerUser: ended and moved ones leave the count, once', () => {
+    const registry = new SessionRegistry({ tombstoneTtlMs: 1000, maxTombstones: 10, maxSessionsPerUser: 5 });
     const [a, b, c] = [entry('s1', 't1', 'ada'), entry('s2', 't2', 'ada'), entry('s3', 't3', 'bob')];
     for (const s of [a, b, c]) registry.add(s);
     expect([registry.sessionsOf('ada'), registry.sessionsOf('bob'), registry.sessionsOf('eve')]).toEqual([2, 1, 0]);

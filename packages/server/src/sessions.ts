@@ -37,12 +37,14 @@ export function tokensEqual(a: string, b: string): boolean {
 
 export class SessionRegistry<S extends { readonly id: string; readonly token: string; readonly user: { readonly id: string } }> {
   private readonly live = new Map<string, S>();
-  /** Live sessions per user id (maxSessionsPerUser). */
-  private readonly users = new Map<string, number>();
+  /** Live sessions per user id, kept only under a maxSessionsPerUser: an entry per user costs memory. */
+  private readonly users: Map<string, number> | undefined;
   /** Insertion order is end order, so the oldest tombstones are first. */
   private readonly tombstones = new Map<string, Tombstone>();
 
-  constructor(private readonly limits: { tombstoneTtlMs: number; maxTombstones: number }) {}
+  constructor(private readonly limits: { tombstoneTtlMs: number; maxTombstones: number; maxSessionsPerUser?: number }) {
+    if (limits.maxSessionsPerUser) this.users = new Map();
+  }
 
   /** A fresh session id, unused by live and remembered sessions. */
   newId(): string {
@@ -57,12 +59,12 @@ export class SessionRegistry<S extends { readonly id: string; readonly token: st
 
   add(session: S): void {
     this.live.set(session.id, session);
-    this.users.set(session.user.id, this.sessionsOf(session.user.id) + 1);
+    this.users?.set(session.user.id, this.sessionsOf(session.user.id) + 1);
   }
 
-  /** How many live sessions user `userId` has here. */
+  /** How many live sessions user `userId` has here (0 when maxSessionsPerUser is off: not counted). */
   sessionsOf(userId: string): number {
-    return this.users.get(userId) ?? 0;
+    return this.users?.get(userId) ?? 0;
   }
 
   get(id: string): S | undefined {
@@ -90,6 +92,7 @@ export class SessionRegistry<S extends { readonly id: string; readonly token: st
   forget(session: S): void {
     if (this.live.get(session.id) !== session) return;
     this.live.delete(session.id);
+    if (!this.users) return;
     const left = this.sessionsOf(session.user.id) - 1;
     if (left > 0) this.users.set(session.user.id, left);
     else this.users.delete(session.user.id);
