@@ -37,6 +37,8 @@ interface Node {
   notes: Map<string, number[]>;
   /** How sessions ended here. */
   ended: string[];
+  /** What onError got here: phase and message. */
+  errors: string[];
 }
 
 /** An application's own Hono app and Node server with wirehop mounted on it: wirehop does not own its listening. */
@@ -70,7 +72,13 @@ async function startNode(nodeId: string, prefix: string, drainMs?: number, mount
   }
   const notes = new Map<string, number[]>();
   const ended: string[] = [];
-  const wh = createWirehop({ broker, drainMs, authenticate: ({ auth }) => ({ id: (auth as { user: string }).user }), onError: () => undefined })
+  const errors: string[] = [];
+  const wh = createWirehop({
+    broker,
+    drainMs,
+    authenticate: ({ auth }) => ({ id: (auth as { user: string }).user }),
+    onError: (error, { phase }) => void errors.push(`${phase}: ${(error as Error)?.message}`),
+  })
     .channel('room:*', { publish: true, presence: true })
     .onMessage('note', (data, session) => {
       let list = notes.get(session.user.id);
@@ -80,7 +88,7 @@ async function startNode(nodeId: string, prefix: string, drainMs?: number, mount
     .on('close', (_session, reason) => void ended.push(reason.code));
   const listening = mount ? await mounted(wh) : await wh.listen({ port: 0, hostname: '127.0.0.1' });
   redis.later(() => listening.close());
-  return { wh, listening, notes, ended };
+  return { wh, listening, notes, ended, errors };
 }
 
 type Kind = 'websocket' | 'sse' | 'adaptive';
@@ -284,7 +292,7 @@ it('a client that reaches a draining node retries the same transport there-after
   lb.setBackends([b.listening.port]);
   await waitFor(() => b.wh.session(sid!) && c.state === 'connected', { what: 'the session on b' }).catch((error: Error) => {
     // This has failed about once in fifteen full runs, cause unproven: say what the client and a saw.
-    throw new Error(`${error.message}; client: ${seen.slice(-8).join(' | ')}; ended on a: ${JSON.stringify(a.ended)}`);
+    throw new Error(`${error.message}; client: ${seen.slice(-8).join(' | ')}; ended on a: ${JSON.stringify(a.ended)}; errors on a: ${JSON.stringify(a.errors)}`);
   });
   await closing;
   expect(c.sessionId).toBe(sid);

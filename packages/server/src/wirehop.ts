@@ -30,6 +30,9 @@ const CLOSE_GRACE_MS = 1000;
 const DRAIN_POLL_MS = 25;
 /** How many sessions a drain lets go per second, at most (until a quarter of drainMs is over). */
 const LET_GO_PER_S = 1000;
+/** How many times a drain asks for the other nodes, this far apart, before it takes itself to be alone. */
+const ALONE_CHECKS = 3;
+const ALONE_RECHECK_MS = 250;
 /** Default and largest `limit` of a history read. */
 const HISTORY_DEFAULT_LIMIT = 100;
 const HISTORY_MAX_LIMIT = 1000;
@@ -313,15 +316,21 @@ class WirehopServer<U extends UserBase>
     let next = 0;
     // Alone (a lone node restarting), or cut off from the broker the handoffs go through: nobody
     // can take the sessions, so nothing is gained by waiting. Asked beside the first slice rather
-    // than before it, so that close() starts at once.
+    // than before it, so that close() starts at once; and asked again before believed, since every
+    // session here would end with a gap: under load, one count timed out (commandTimeoutMs) while
+    // the other nodes were there. A lone node waits ALONE_RECHECK_MS × (ALONE_CHECKS - 1) more.
     let alone = false;
-    this.options.broker.otherNodes().then(
-      (others) => void (alone = others === 0),
-      (error: unknown) => {
-        alone = true;
-        this.onError(error, 'broker');
-      },
-    );
+    void (async () => {
+      for (let check = 1; ; check++) {
+        try {
+          if ((await this.options.broker.otherNodes()) > 0) return;
+        } catch (error) {
+          this.onError(error, 'broker');
+        }
+        if (check === ALONE_CHECKS) return void (alone = true);
+        await new Promise((resolve) => setTimeout(resolve, ALONE_RECHECK_MS));
+      }
+    })();
     // Polled: a session leaves by a handoff, an end or an expiry, and this is bounded anyway. A
     // handoff is over once the new node took the user's presence over: closing before would make
     // the user leave the room and join again.
