@@ -4,6 +4,13 @@ import { createAcks } from './acks.js';
 beforeEach(() => void vi.useFakeTimers());
 afterEach(() => void vi.useRealTimers());
 
+/** Acks for `h`, attached to a server with the default replay buffer on h's transport. */
+function ackOn(h: ReturnType<typeof host>, replayFrames?: number) {
+  const acks = createAcks(32, 250, h);
+  acks.attached({ replayFrames }, h.sse);
+  return acks;
+}
+
 /**
  * A host whose unacked count and size the test sets; `sent` counts acks, each of which clears the
  * count. Until attached() says otherwise, the server's replay buffer is the default, 10,000 frames
@@ -16,8 +23,6 @@ function host(sse = false) {
     sse,
     sent: 0,
     unacked: () => h.unackedNow,
-    units: () => h.unitsNow,
-    onSse: () => h.sse,
     send: () => {
       h.sent++;
       h.unackedNow = h.unitsNow = 0;
@@ -30,14 +35,14 @@ const deliver = (h: ReturnType<typeof host>, acks: ReturnType<typeof createAcks>
   for (let i = 0; i < n; i++) {
     h.unackedNow++;
     h.unitsNow += size;
-    acks.delivered();
+    acks.delivered(h.unackedNow, h.unitsNow);
   }
 };
 
 describe('acks', () => {
   it('on WebSocket: at once after `every` frames, else within the delay plus up to half again', () => {
     const h = host();
-    const acks = createAcks(32, 250, h);
+    const acks = ackOn(h);
     deliver(h, acks, 31);
     expect(h.sent).toBe(0);
     deliver(h, acks, 1);
@@ -51,7 +56,7 @@ describe('acks', () => {
 
   it('on SSE: 8× the frames and 8× the wait, and with a message once `every` frames wait', () => {
     const h = host(true);
-    const acks = createAcks(32, 250, h);
+    const acks = ackOn(h);
     deliver(h, acks, 255);
     expect(h.sent).toBe(0);
     deliver(h, acks, 1);
@@ -72,7 +77,7 @@ describe('acks', () => {
   it('at once, on either transport, when a quarter of the replay buffer is unacked, in bytes or in frames', () => {
     for (const sse of [false, true]) {
       const h = host(sse);
-      const acks = createAcks(32, 250, h);
+      const acks = ackOn(h);
       deliver(h, acks, 4, 60_000); // 240,000 units: under a quarter of 1 MiB
       expect(h.sent).toBe(0);
       deliver(h, acks, 1, 60_000); // 300,000: over it
@@ -80,8 +85,7 @@ describe('acks', () => {
       acks.stop();
       // A server that holds 40 frames: an ack every 10, not every 32 (or 256 on SSE).
       const few = host(sse);
-      const acks2 = createAcks(32, 250, few);
-      acks2.attached({ replayFrames: 40 });
+      const acks2 = ackOn(few, 40);
       deliver(few, acks2, 9);
       expect(few.sent).toBe(0);
       deliver(few, acks2, 1);
@@ -92,7 +96,7 @@ describe('acks', () => {
 
   it('a message on WebSocket takes no ack along; stop() cancels the pending one', () => {
     const h = host();
-    const acks = createAcks(32, 250, h);
+    const acks = ackOn(h);
     deliver(h, acks, 40 - 32); // 8 wait
     acks.sending();
     expect(h.sent).toBe(0);

@@ -28,21 +28,21 @@ const SSE_ACK_SCALE = 8;
 const REPLAY_SHARE = 4;
 
 export interface AckHost {
-  /** Reliable frames delivered and not acked yet... */
+  /** Reliable frames delivered and not acked yet. */
   unacked(): number;
-  /** ...and their size, in UTF-16 code units (as the server counts its replay buffer). */
-  units(): number;
-  /** The session is on SSE now. */
-  onSse(): boolean;
   /** Sends an ack of everything delivered, unless one must be held back now. */
   send(): void;
 }
 
 export interface Acks {
-  /** A WELCOME attached the session: its server's replay buffer. */
-  attached(welcome: { replayFrames?: number; replayBytes?: number }): void;
-  /** A reliable frame was delivered: ack now, or make sure an ack follows. */
-  delivered(): void;
+  /** A WELCOME attached the session: its server's replay buffer, and whether it is on SSE now. */
+  attached(welcome: { replayFrames?: number; replayBytes?: number }, sse: boolean): void;
+  /**
+   * A reliable frame was delivered: ack now, or make sure an ack follows. `unacked` frames of
+   * `units` (UTF-16 code units, as the server counts its replay buffer) now wait for one: the
+   * caller has them at hand, and a delivery should read nothing it does not need.
+   */
+  delivered(unacked: number, units: number): void;
   /** An ack follows within the delay, if anything is unacked. */
   later(): void;
   /** Acks now (a PING's POST is going anyway). */
@@ -57,27 +57,24 @@ export function createAcks(every: number, delayMs: number, host: AckHost): Acks 
   // Kept here as the two bounds: a delivery reads nothing more than it has to.
   let maxFrames = Defaults.replayBufferFrames / REPLAY_SHARE;
   let maxUnits = Defaults.replayBufferBytes / REPLAY_SHARE;
-  const scale = () => (host.onSse() ? SSE_ACK_SCALE : 1);
+  /** 1 on WebSocket, SSE_ACK_SCALE on SSE: set on every attach, the only time the transport changes. */
+  let scale = 1;
   const now = () => {
     clearTimeout(timer);
     timer = undefined;
     host.send();
   };
-  const later = () => {
-    if (host.unacked() > 0) timer ??= setTimeout(now, delayMs * scale() * (1 + Math.random() / 2));
-  };
+  const wait = () => (timer ??= setTimeout(now, delayMs * scale * (1 + Math.random() / 2)));
   return {
-    attached({ replayFrames = Defaults.replayBufferFrames, replayBytes = Defaults.replayBufferBytes }) {
+    attached({ replayFrames = Defaults.replayBufferFrames, replayBytes = Defaults.replayBufferBytes }, sse) {
       maxFrames = replayFrames / REPLAY_SHARE;
       maxUnits = replayBytes / REPLAY_SHARE;
+      scale = sse ? SSE_ACK_SCALE : 1;
     },
-    delivered() {
-      const n = host.unacked();
-      return n >= every * scale() || n >= maxFrames || host.units() >= maxUnits ? now() : later();
-    },
-    later,
+    delivered: (n, units) => void (n >= every * scale || n >= maxFrames || units >= maxUnits ? now() : wait()),
+    later: () => void (host.unacked() > 0 && wait()),
     now,
-    sending: () => void (host.onSse() && host.unacked() >= every && now()),
+    sending: () => void (scale > 1 && host.unacked() >= every && now()),
     stop() {
       clearTimeout(timer);
       timer = undefined;

@@ -245,8 +245,6 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   const ackAll = (link: Link) => control(link, { type: 'ack', ack: sess.in.takeAck() });
   const acks = createAcks(options.ackEvery ?? Defaults.ackEvery, options.ackDelayMs ?? ACK_DELAY_MS, {
     unacked: () => sess.in.unacked,
-    units: () => sess.in.units,
-    onSse: () => cur?.name === 'sse',
     // No ack past a candidate's resume point until it attached: the server would free frames that
     // the resume still asks for, and refuse it as replay_unavailable (the end of the session).
     send: () => void (cur && sess.in.unacked > 0 && !next?.resuming && ackAll(cur)),
@@ -302,8 +300,13 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   }
 
   function onFrame(link: Link, f: ServerFrame, size: number) {
-    // On SSE a check's PONG comes in a POST answer, not on the stream: it counts as an answer too.
-    if (link === cur) clearTimeout(checkTimer);
+    // A WebSocket frame is liveness for the watchdog (hooks.alive), counted here rather than by a
+    // call of its own per frame; on SSE the stream's bytes are, and a POST's answer is not. Either
+    // answers a check: on SSE a check's PONG comes in a POST answer.
+    if (link === cur) {
+      if (link.name === 'websocket') lastSeen = Date.now();
+      clearTimeout(checkTimer);
+    }
     switch (f.type) {
       case 'welcome':
         return link === next ? (link.job ? adopt(link, f) : welcome(link, f)) : undefined;
@@ -335,7 +338,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     if (verdict === 'duplicate') return;
     host.deliver(f);
     if (link !== cur) return; // a listener closed the client
-    acks.delivered();
+    acks.delivered(sess.in.unacked, sess.in.units);
   }
 
   /** The connection attempt got its WELCOME: the session is (re)attached. */
@@ -395,7 +398,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     meter.forget();
     if (link.name !== 'sse') slots?.free();
     link.t!.send(sess.frames(Math.max(w.ack, link.sent ?? 0)));
-    acks.attached(w);
+    acks.attached(w, link.name === 'sse');
     acks.later();
     setTransport(link.name, reason);
   }

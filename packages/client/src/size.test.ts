@@ -18,8 +18,9 @@ import { describe, expect, it } from 'vitest';
 // server_busy and ERROR's retryMs (13,750; 13,745 once the connection and switcher had no getters;
 // 13,782 once the client waited for server_busy's retry hint; 13,799 with too_many_sessions; 13,819
 // once a handshake timer that fired late let what had arrived in first; 13,839 once the link check
-// did too).
-const CEILING_BYTES = 13_841;
+// did too). Lowered to 13,829 when a delivery came to pass its ack counts and a WebSocket frame to
+// count as liveness by itself.
+const CEILING_BYTES = 13_829;
 
 interface Measure {
   gzip: number;
