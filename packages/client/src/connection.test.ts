@@ -573,6 +573,30 @@ describe('when WebSocket cannot be used', () => {
     ]);
     expect(client.sessionId).toBe('S');
   });
+
+  it('a heartbeat that runs late (a process too busy, a machine that slept) reads what came in before it declares the link dead', async () => {
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false }));
+    await settle();
+    const ws = net.sockets[0]!;
+    ws.open();
+    ws.push(welcome({ token: 'T', heartbeatMs: 1000, heartbeatTimeoutMs: 500 }));
+    await settle(999); // the heartbeat's next look is due in 1 ms (a PING)
+    vi.setSystemTime(Date.now() + 1000); // the clock moves on while no timer runs
+    await vi.advanceTimersToNextTimerAsync(); // it runs with 2,000 ms of silence behind it: late
+    expect(ws.closed).toBeUndefined(); // one more task first, for what has come in
+    ws.push(message(1));
+    await settle(1);
+    expect(ws.closed).toBeUndefined();
+    expect(client.state).toBe('connected');
+    // Nothing waiting: a late heartbeat drops the link one task later.
+    await settle(1000);
+    vi.setSystemTime(Date.now() + 1000);
+    await vi.advanceTimersToNextTimerAsync();
+    expect(ws.closed).toBeUndefined();
+    await vi.advanceTimersToNextTimerAsync();
+    expect(ws.closed).toBe(4002);
+  });
 });
 
 describe('quality and the probe', () => {

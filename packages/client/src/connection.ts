@@ -421,7 +421,9 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     const b = beat(now, lastSeen, nextPing, deadAfter, pingEvery);
     if (b.dead) return lost(link, new WirehopError('heartbeat_timeout', `nothing received for ${deadAfter} ms`));
     if (b.ping) ping(link);
-    beatTimer = setTimeout(tick, b.wait);
+    // A look that comes late (a process too busy, a machine that slept) reads what came in before
+    // it judges the silence: deadline() gives it one more task then.
+    deadline(b.wait, tick, (t) => (beatTimer = t));
     ad?.evaluate(now);
   }
 
