@@ -46,8 +46,8 @@ export class WsDownstream implements Downstream {
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      // A module-level callback: a fan-out corks every recipient's socket, so no closure per write.
-      process.nextTick(uncork, this);
+      // One callback for every socket corked in this tick: a fan-out corks all its recipients'.
+      if (corkedSockets.push(this) === 1) process.nextTick(uncorkAll);
     }
     this.ws.send(encodedFrame);
   }
@@ -250,8 +250,14 @@ export class WsConnection<U extends UserBase> {
   }
 }
 
-function uncork(downstream: WsDownstream): void {
-  downstream.uncork();
+/** The sockets corked in this tick, uncorked together at its end. */
+let corkedSockets: WsDownstream[] = [];
+
+function uncorkAll(): void {
+  const list = corkedSockets;
+  // A write while these uncork (a callback of a write that failed) corks into the next round.
+  corkedSockets = [];
+  for (const downstream of list) downstream.uncork();
 }
 
 /** A close reason within the 123 bytes RFC 6455 §5.5 allows (`ws` throws beyond that). */
