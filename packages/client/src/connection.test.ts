@@ -392,15 +392,20 @@ describe('switching WebSocket → SSE', () => {
     await settle();
     const sse = net.streams[0]!;
     expect(sse.headers).toMatchObject({ 'x-wirehop-session': 'S', 'x-wirehop-token': 'T', 'last-event-id': '3' });
-    // The old link goes on delivering; no ack passes the resume point meanwhile.
+    // The old link goes on delivering, and acking past the resume point: the server replays from
+    // whichever is further, the resume point or its ack (protocol.md §6).
     ws.push(message(4), message(5));
     sent.push(client.send('x', 'b')); // seq 2, still on WebSocket
-    await settle(200);
+    await settle(400);
     expect(messages).toEqual([1, 2, 3, 4, 5]);
-    expect(ws.sent.filter((f) => f.type === 'ack')).toHaveLength(1);
+    expect(ws.sent.filter((f) => f.type === 'ack')).toEqual([
+      { type: 'ack', ack: 3 },
+      { type: 'ack', ack: 5 },
+    ]);
     expect(client.transport).toBe('websocket');
 
-    // The server attached SSE: WELCOME (it has client seq 1), then its replay from 3.
+    // The server attached SSE: WELCOME (it has client seq 1), then its replay; 4 and 5 again, had
+    // the ack not arrived first.
     sse.push(welcome({ resumed: true, ack: 1 }), message(4), message(5), message(6));
     await settle();
     await switched;
@@ -409,7 +414,7 @@ describe('switching WebSocket → SSE', () => {
     expect(messages).toEqual([1, 2, 3, 4, 5, 6]);
     expect(transports.at(-1)).toMatchObject({ from: 'websocket', to: 'sse', reason: 'manual', quality: { samples: expect.any(Number) } });
     expect(client.stats.switches).toBe(1);
-    // seq 2 resent from WELCOME.ack on the new link; the held ack then goes out on SSE's slower ack
+    // seq 2 resent from WELCOME.ack on the new link; the next ack goes out on SSE's slower ack
     // cadence (8 × 250 ms, plus up to half again), one ack for all delivered by then.
     await settle(3_000);
     const upstream = net.posts.flat();
@@ -438,7 +443,7 @@ describe('switching WebSocket → SSE', () => {
     expect(log.filter((l) => l.startsWith('state'))).toEqual(['state connecting connect', 'state connected session_created']);
   });
 
-  it('a candidate that cannot be opened is dropped: the session stays, held acks go out, the caller gets transport_failed', async () => {
+  it('a candidate that cannot be opened is dropped: the session stays, acks go on, the caller gets transport_failed', async () => {
     const net = createNet();
     const { client } = track(start(net, { adaptive: false }));
     const ws = await onWebSocket(net, client);
@@ -449,6 +454,7 @@ describe('switching WebSocket → SSE', () => {
     expect(await switched).toMatchObject({ code: 'transport_failed' });
     expect(client.transport).toBe('websocket');
     expect(ws.closed).toBeUndefined();
+    await settle(300); // the ack delay
     expect(ws.sent.filter((f) => f.type === 'ack')).toEqual([{ type: 'ack', ack: 1 }]);
   });
 

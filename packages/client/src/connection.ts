@@ -241,13 +241,12 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
 
   const arm = (link: Link, ms: number, what: string) => armLink(link, ms, what, lost);
   const control = (link: Link, frame: ClientControlFrame) => link.t!.send([encodeClientControl(frame)], true);
-  /** Acks everything delivered so far. */
-  const ackAll = (link: Link) => control(link, { type: 'ack', ack: sess.in.takeAck() });
   const acks = createAcks(options.ackEvery ?? Defaults.ackEvery, options.ackDelayMs ?? ACK_DELAY_MS, {
     unacked: () => sess.in.unacked,
-    // No ack past a candidate's resume point until it attached: the server would free frames that
-    // the resume still asks for, and refuse it as replay_unavailable (the end of the session).
-    send: () => void (cur && sess.in.unacked > 0 && !next?.resuming && ackAll(cur)),
+    // Acks go on while a candidate resumes: its resume point may fall behind them, and the server
+    // then replays from what was acked (protocol.md §6), so a fast stream cannot fill its replay
+    // buffer while a slow transport answers.
+    send: () => void (cur && sess.in.unacked > 0 && control(cur, { type: 'ack', ack: sess.in.takeAck() })),
   });
 
   /** What may go right behind a HELLO, before WELCOME (Session.frames). */
@@ -285,7 +284,6 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       link.t!.close(); // no HELLO was sent: the socket has no session to end
       return link.ok!();
     }
-    link.resuming = true;
     control(link, sess.hello());
     arm(link, connectTimeoutMs, 'WELCOME');
   }
@@ -293,9 +291,11 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   /** Runs a switch for the switcher: settles when `job.to` carries the session, or could not. */
   function run(job: Job): Promise<void> {
     return new Promise((ok, no) => {
-      const link: Link = { name: job.to, job, ok, no, resuming: job.to === 'sse' };
+      const link: Link = { name: job.to, job, ok, no };
       next = link;
-      open(link, link.resuming ? sess.hello() : undefined, link.resuming ? connectTimeoutMs : c.websocketTimeoutMs);
+      // SSE resumes at once; a WebSocket is tested first (PING) and sends HELLO once it answered.
+      const sse = job.to === 'sse';
+      open(link, sse ? sess.hello() : undefined, sse ? connectTimeoutMs : c.websocketTimeoutMs);
     });
   }
 
@@ -469,8 +469,6 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       reject(link, error);
       if (cur?.name !== 'sse') slots?.free();
       if (!cur || endsSession(error)) drop(error);
-      // Acks were held for it, and its resume point may never have arrived: ack all again.
-      else if (sess.in.last) ackAll(cur);
       return;
     }
     // A silently blackholed WebSocket must not be the first thing retried.

@@ -24,8 +24,6 @@ export interface Link {
   no?: (error: WirehopError) => void;
   /** WebSocket candidates: the `n` of the PING that tests the socket, until its PONG. */
   test?: number;
-  /** A candidate whose resume point (HELLO.ack, Last-Event-ID) is on its way to the server. */
-  resuming?: boolean;
   /** WebSocket: when HELLO left on the open socket, and the round trip its WELCOME took (the server's hold left out). */
   helloAt?: number;
   rtt?: number;

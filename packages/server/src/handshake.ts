@@ -101,8 +101,8 @@ export function refusalBody(r: Pick<Refusal, 'code' | 'message' | 'ack' | 'retry
 
 /**
  * Resolves a resume: id + token + the client's last delivered server seq. Synchronous, so the
- * caller can attach before any other frame is queued. A resume point no longer held ends the
- * session (replay_unavailable): the client must learn about the gap.
+ * caller can attach before any other frame is queued. The result's `ack` is where the replay
+ * starts after (ServerSession.resumeFrom).
  */
 export function resume<U extends UserBase>(core: HandshakeCore<U>, sid: string, token: string, ack: number): HandshakeResult<U> {
   if (core.closing) return refuse(core.closing);
@@ -120,12 +120,7 @@ export function resume<U extends UserBase>(core: HandshakeCore<U>, sid: string, 
       const session = found.session;
       const check = session.checkResume(ack);
       if (check === 'bad_ack') return refuse('bad_ack', `ack ${ack} is ahead of the last frame sent (${session.held.lastSeq})`);
-      if (check === 'replay_unavailable') {
-        const message = `frames after ${ack} are no longer held (acked up to ${session.held.acked})`;
-        session.end('replay_unavailable', message);
-        return refuse('replay_unavailable', message, session.processed);
-      }
-      return { ok: true, session, resumed: true, ack };
+      return { ok: true, session, resumed: true, ack: session.resumeFrom(ack) };
     }
   }
 }

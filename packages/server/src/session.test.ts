@@ -78,9 +78,12 @@ describe('ServerSession outbound', () => {
     publish(session, 2);
     expect(session.checkResume(3)).toBe('bad_ack');
     expect(session.checkResume(0)).toBe('ok');
+    expect(session.resumeFrom(0)).toBe(0);
     session.onAck(1);
-    expect(session.checkResume(0)).toBe('replay_unavailable');
-    expect(session.checkResume(1)).toBe('ok');
+    // Below the client's own ack: stale, not a loss; the replay starts after the ack.
+    expect(session.checkResume(0)).toBe('ok');
+    expect(session.resumeFrom(0)).toBe(1);
+    expect(session.resumeFrom(2)).toBe(2);
   });
 
   it('stops writing above the high-water mark and resumes on drain', () => {

@@ -41,7 +41,7 @@ export interface SessionHost<U extends UserBase> {
 export type Arrival = 'accepted' | 'duplicate' | 'out_of_order' | 'overloaded' | 'closed';
 
 /** Outcome of checking a resume point (protocol.md §3). */
-export type ResumeCheck = 'ok' | 'bad_ack' | 'replay_unavailable';
+export type ResumeCheck = 'ok' | 'bad_ack';
 
 type State = 'open' | 'ending' | 'ended';
 
@@ -303,12 +303,19 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
 
   // ---- attach / detach ---------------------------------------------------------------------
 
-  /** Checks a client's resume point against what is held (protocol.md §3). */
+  /** Checks a client's resume point against what was sent (protocol.md §3). */
   checkResume(ack: number): ResumeCheck {
-    if (ack > this.out.lastSeq) return 'bad_ack';
-    // Frames up to `acked` are freed: a client that has fewer cannot be caught up.
-    if (ack < this.out.acked) return 'replay_unavailable';
-    return 'ok';
+    return ack > this.out.lastSeq ? 'bad_ack' : 'ok';
+  }
+
+  /**
+   * Where a replay for resume point `ack` starts after: `ack`, or what the client acked if that is
+   * more. A resume point below its own ack is stale, not a loss: the client acked those frames,
+   * so it has them (it resumed on a new transport while it went on acking on the old one,
+   * protocol.md §6), and they are freed here.
+   */
+  resumeFrom(ack: number): number {
+    return Math.max(ack, this.out.acked);
   }
 
   /**
