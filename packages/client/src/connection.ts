@@ -300,13 +300,8 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   }
 
   function onFrame(link: Link, f: ServerFrame, size: number) {
-    // A WebSocket frame is liveness for the watchdog (hooks.alive), counted here rather than by a
-    // call of its own per frame; on SSE the stream's bytes are, and a POST's answer is not. Either
-    // answers a check: on SSE a check's PONG comes in a POST answer.
-    if (link === cur) {
-      if (link.name === 'websocket') lastSeen = Date.now();
-      clearTimeout(checkTimer);
-    }
+    // On SSE a check's PONG comes in a POST answer, not on the stream: it counts as an answer too.
+    if (link === cur) clearTimeout(checkTimer);
     switch (f.type) {
       case 'welcome':
         return link === next ? (link.job ? adopt(link, f) : welcome(link, f)) : undefined;

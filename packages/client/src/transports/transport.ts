@@ -43,10 +43,7 @@ export interface TransportHandlers {
    * text length, which is how the server counts it in its replay buffer.
    */
   frame(frame: ServerFrame, size: number): void;
-  /**
-   * Bytes arrived on the SSE stream (frames, heartbeat comments): liveness for the watchdog. A
-   * WebSocket frame is liveness by itself, and the client counts it so.
-   */
+  /** Bytes arrived on the downstream (frames, heartbeat comments): liveness for the watchdog. */
   alive(): void;
   /** The transport failed. Called at most once, never after close(). */
   close(error: WirehopError): void;

@@ -60,6 +60,7 @@ export const websocket: TransportFactory = (options, handlers) => {
   };
   socket.onmessage = ({ data }: { data: unknown }) => {
     if (done) return;
+    handlers.alive();
     if (typeof data !== 'string') return fail(new WirehopError('bad_frame', 'binary WebSocket message'));
     const decoded = decodeServerFrame(data);
     if (!decoded.ok) return fail(new WirehopError(decoded.code, decoded.message));
