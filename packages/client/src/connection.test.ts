@@ -64,13 +64,16 @@ function createNet() {
     onmessage: ((event: never) => void) | null = null;
     onclose: ((event: never) => void) | null = null;
     onerror: ((event: never) => void) | null = null;
+    /** Every frame sent, as the server reads them: a message may hold several, one per line. */
     readonly sent: ClientFrame[] = [];
+    messages = 0;
     closed: number | undefined;
     constructor(readonly url: string) {
       sockets.push(this);
     }
     send(data: string) {
-      this.sent.push(decode(data));
+      this.messages++;
+      for (const line of data.split('\n')) this.sent.push(decode(line));
     }
     close(code?: number) {
       this.closed = code;
@@ -200,6 +203,7 @@ describe('frames after HELLO', () => {
     const ws = net.sockets[0]!;
     ws.open();
     expect(types(ws.sent)).toEqual(['hello', 'subscribe']);
+    expect(ws.messages).toBe(1); // one message: one write on each side
     const queuedLater = client.send('x', 'b'); // after HELLO, before WELCOME: waits for it
     await settle();
     expect(ws.sent).toHaveLength(2);

@@ -253,8 +253,8 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   const early = () => sess.frames(sess.out.acked, PIPELINED_FRAMES, true);
 
   /**
-   * HELLO left on a new socket. Frames waiting in the outbox follow it at once (protocol.md §4; for
-   * a new session only the leading subscribes and reads, Session.frames): the server applies them
+   * A new socket is about to send HELLO. Frames waiting in the outbox go in its message (protocol.md
+   * §4; for a new session only the leading subscribes and reads, Session.frames): the server applies them
    * once it attached the session, so a subscribe made before the connection was up is answered a
    * round trip sooner. WELCOME.ack then says what is missing, and attach() sends only what this
    * socket has not carried yet.

@@ -43,7 +43,7 @@ export interface LinkHooks {
   lost(link: Link, error: WirehopError): void;
   /** A WebSocket opened without HELLO (`options.hello` unset): test it. */
   opened(link: Link): void;
-  /** A WebSocket opened and its HELLO just left. */
+  /** A WebSocket opened: its HELLO leaves once this returns, with the frames sent meanwhile. */
   greeted(link: Link): void;
   /** See TransportHandlers.claim. */
   claim(sid: string, token: string): void;

@@ -47,7 +47,10 @@ export interface TransportHandlers {
   alive(): void;
   /** The transport failed. Called at most once, never after close(). */
   close(error: WirehopError): void;
-  /** WebSocket: the socket is open and `send` works; HELLO, if given, has just gone. */
+  /**
+   * WebSocket: the socket is open and `send` works. With a HELLO, what is sent during this call
+   * goes into the HELLO's message (as far as maxMessageBytes allows), which leaves once it returns.
+   */
   open?(): void;
   /**
    * SSE: POST /session created session `sid` with frames of `early` in its body. The server may

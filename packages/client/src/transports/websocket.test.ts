@@ -79,3 +79,30 @@ describe('websocket transport sends', () => {
     expect(socket.messages).toEqual([]);
   });
 });
+
+describe('websocket transport greets', () => {
+  const hello = { type: 'hello', v: PROTOCOL_VERSION } as const;
+  const HELLO = encodeFrame(hello);
+  function greeting(maxMessageBytes: number, behind: string[]) {
+    const t = websocket(
+      { url: 'http://x/wirehop', hello, headers: {}, WebSocket: ScriptedSocket as unknown as WebSocketLikeConstructor, http: nodeHttp, maxMessageBytes },
+      { frame: () => undefined, alive: () => undefined, close: () => undefined, open: () => t.send(behind) },
+    );
+    const socket = ScriptedSocket.last!;
+    socket.open();
+    return socket.messages;
+  }
+
+  it('with the frames sent as it opens in the HELLO message, one write for all (protocol.md §4)', () => {
+    expect(greeting(65_536, ['[1,1,"a"]', '[1,2,"b"]'])).toEqual([`${HELLO}\n[1,1,"a"]\n[1,2,"b"]`]);
+    expect(greeting(65_536, [])).toEqual([HELLO]);
+  });
+
+  it('and those that do not fit maxMessageBytes (a newline counted after each) in messages of their own', () => {
+    const a = '[1,1,"' + 'a'.repeat(40) + '"]';
+    const b = '[1,2,"b"]';
+    const max = HELLO.length + 1 + a.length + 1;
+    expect(greeting(max, [a, b])).toEqual([`${HELLO}\n${a}`, b]);
+    expect(greeting(HELLO.length + 1, [a, b])).toEqual([HELLO, a, b]);
+  });
+});

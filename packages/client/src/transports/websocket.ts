@@ -1,6 +1,7 @@
 /**
- * WebSocket transport: `GET {path}/ws`, HELLO as the first message, one frame per text message,
- * or once WELCOME says `batch` the frames of one task in as few messages as it allows (protocol.md §4). The
+ * WebSocket transport: `GET {path}/ws`, HELLO as the first message with the frames sent right
+ * behind it, then one frame per text message, or once WELCOME says `batch` the frames of one task
+ * in as few messages as it allows (protocol.md §4). The
  * constructor is injected (browser global, `ws` in Node), never imported.
  */
 import { ErrorCodes, Paths, WirehopError, codeForClose, decodeServerFrame, encodeClientControl, isErrorCode } from '@wirehop/protocol';
@@ -53,10 +54,21 @@ export const websocket: TransportFactory = (options, handlers) => {
     return { send() {}, close: () => void (done = true) };
   }
   const socket = ws;
+  /**
+   * While HELLO is being sent: it and the frames the client sends right behind it, which share its
+   * message as far as maxMessageBytes allows (protocol.md §4). One write on each side, not one per
+   * frame, and the server answers them with the WELCOME.
+   */
+  let greeting: string[] | undefined;
   socket.onopen = () => {
     if (done) return;
-    if (options.hello) socket.send(encodeClientControl(options.hello));
+    if (!options.hello) return handlers.open?.();
+    const frames = (greeting = [encodeClientControl(options.hello)]);
     handlers.open?.();
+    greeting = undefined;
+    if (done) return;
+    socket.send(takeBatch(frames, Infinity, options.maxMessageBytes).join('\n'));
+    for (const frame of frames) socket.send(frame);
   };
   socket.onmessage = ({ data }: { data: unknown }) => {
     if (done) return;
@@ -91,6 +103,7 @@ export const websocket: TransportFactory = (options, handlers) => {
   };
   return {
     send(frames) {
+      if (greeting) return void greeting.push(...frames);
       if (done || socket.readyState !== OPEN) return;
       if (!batch) for (const frame of frames) socket.send(frame);
       else {

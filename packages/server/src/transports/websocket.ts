@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ErrorCodes, decodeClientFrame, encodeFrame, splitBatch, type ErrorCode } from '@wirehop/protocol';
+import { ErrorCodes, PIPELINED_FRAMES, decodeClientFrame, encodeFrame, splitBatch, type ErrorCode } from '@wirehop/protocol';
 import { WebSocket, type RawData } from 'ws';
 import { handshake, refusalFrame, reopened, welcomeFrame, type HandshakeCore } from '../handshake.js';
 import { headersFromNode, parseCookies } from '../request-info.js';
@@ -19,8 +19,11 @@ import { waitForDrain, type Downstream } from './transport.js';
 /** Close code of a client that is done with its session (RFC 6455 normal closure). */
 const CLIENT_CLOSED = 1000;
 
+/** A message as `ws` hands it over, or one frame of the HELLO's message (already text). */
+type Message = [data: RawData | string, isBinary: boolean];
+
 /** What `early` becomes once open: nothing is buffered any more, so every connection can share one. */
-const NOTHING_EARLY: ReadonlyArray<[RawData, boolean]> = Object.freeze([]);
+const NOTHING_EARLY: readonly Message[] = Object.freeze([]);
 
 /** A WebSocket as a session's downstream. */
 export class WsDownstream implements Downstream {
@@ -83,7 +86,7 @@ export class WsConnection<U extends UserBase> {
   readonly openedAt = Date.now();
   private phase: Phase = 'hello';
   private session: ServerSession<U> | null = null;
-  private early: ReadonlyArray<[RawData, boolean]> | Array<[RawData, boolean]> = [];
+  private early: readonly Message[] | Message[] = [];
   /** When HELLO was read: WELCOME says how long the server held it. */
   private helloAt = 0;
   private readonly downstream: WsDownstream;
@@ -140,7 +143,7 @@ export class WsConnection<U extends UserBase> {
       case 'opening': {
         const max = this.host.options.limits.maxEarlyMessages;
         if (this.early.length >= max) return this.fail('out_of_order', `more than limits.maxEarlyMessages (${max}) messages before WELCOME`);
-        (this.early as Array<[RawData, boolean]>).push([data, isBinary]);
+        (this.early as Message[]).push([data, isBinary]);
         return;
       }
       case 'open':
@@ -150,18 +153,22 @@ export class WsConnection<U extends UserBase> {
     }
   }
 
-  private decode(data: RawData, isBinary: boolean) {
-    if (isBinary) return { ok: false as const, code: 'bad_frame' as const, message: 'binary messages are not accepted: send one JSON frame per text message' };
-    return decodeClientFrame(textOf(data), this.host.options.limits);
-  }
-
   private onHello(data: RawData, isBinary: boolean): void {
-    const decoded = this.decode(data, isBinary);
+    if (isBinary) return this.fail('bad_frame', 'binary messages are not accepted: send one JSON frame per text message');
+    // The frames a client sends right behind its HELLO may share its message (protocol.md §4):
+    // one write on each side instead of one per frame, and their answers leave with the WELCOME.
+    const text = textOf(data);
+    const lines = text.indexOf('\n') === -1 ? [text] : splitBatch(text);
+    const decoded = decodeClientFrame(lines[0] ?? '', this.host.options.limits);
     if (!decoded.ok) return this.fail(decoded.code, decoded.message);
     // A client may test that this socket carries traffic before moving its session onto it
     // (protocol.md §4). helloTimeoutMs still runs, so pinging cannot hold a socket open forever.
-    if (decoded.frame.type === 'ping') return this.downstream.write(encodeFrame({ type: 'pong', n: decoded.frame.n }));
-    if (decoded.frame.type !== 'hello') return this.fail('bad_frame', `expected HELLO as the first frame, got ${decoded.frame.type}`);
+    const type = decoded.frame.type;
+    if (type === 'ping' && lines.length === 1) return this.downstream.write(encodeFrame({ type: 'pong', n: decoded.frame.n }));
+    if (type !== 'hello') return this.fail('bad_frame', lines.length > 1 ? `only HELLO may carry frames in its message, got ${type}` : `expected HELLO as the first frame, got ${type}`);
+    if (lines.length - 1 > PIPELINED_FRAMES) return this.fail('bad_frame', `more than ${PIPELINED_FRAMES} frames behind HELLO in its message`);
+    // maxEarlyMessages is at least PIPELINED_FRAMES (options.ts), so these always fit.
+    for (let i = 1; i < lines.length; i++) (this.early as Message[]).push([lines[i]!, false]);
     this.phase = 'opening';
     this.helloAt = Date.now();
     const req = this.request!;
@@ -211,7 +218,7 @@ export class WsConnection<U extends UserBase> {
    * most maxBatchFrames frames, as in a POST body. They are applied in order; the first bad one
    * closes the socket, and what came before it stands.
    */
-  private onFrame(data: RawData, isBinary: boolean): void {
+  private onFrame(data: RawData | string, isBinary: boolean): void {
     const session = this.session;
     if (!session || this.phase !== 'open') return;
     session.lastHeard = Date.now();
@@ -268,7 +275,8 @@ export function closeReason(text: string): string {
   return cut + '...';
 }
 
-function textOf(data: RawData): string {
+function textOf(data: RawData | string): string {
+  if (typeof data === 'string') return data;
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data).toString('utf8');
