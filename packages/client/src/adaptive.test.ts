@@ -4,7 +4,7 @@
  * re-probe schedule. Time is passed in, or faked; nothing here waits.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FLAP_WINDOW_MS, adaptiveConfig, createAdaptive, type AdaptiveHost } from './adaptive.js';
+import { FLAP_WINDOW_MS, adaptiveConfig, createAdaptive, keptSamples, type Adaptive, type AdaptiveHost } from './adaptive.js';
 import { createMeter } from './quality.js';
 import type { AdaptiveOptions, TransportName } from './types.js';
 
@@ -19,7 +19,7 @@ interface Request {
 
 function setup(options: AdaptiveOptions = {}, host: Partial<AdaptiveHost> = {}) {
   const c = adaptiveConfig(options);
-  const meter = createMeter(c.windowMs, c.pingTimeoutMs, (rtt) => ad.sampled(rtt));
+  const meter = createMeter(c.windowMs, c.pingTimeoutMs, (rtt, at) => ad.sampled(rtt, at), keptSamples(c));
   const state = { current: 'websocket' as TransportName | undefined, busy: false, requests: [] as Request[], reported: [] as unknown[], pings: 0 };
   const ad = createAdaptive(c, {
     meter,
@@ -34,15 +34,18 @@ function setup(options: AdaptiveOptions = {}, host: Partial<AdaptiveHost> = {}) 
 }
 
 /**
- * The client's loop without timers: a PING every second on the transport carrying the session,
+ * The client's loop without timers: a look every second, and a PING on the transport carrying the
+ * session at each (every steadySampleIntervalMs while the link is steady, as the connection does),
  * answered `rtt(t)` later (null: never), a loss once unanswered for pingTimeoutMs; the pipeline
  * looks after every sample, and a switch completes at once. Returns when each switch happened
- * (relative to the start) and why.
+ * (relative to the start) and why, and when each PING left.
  */
-function simulate(rtt: (t: number) => number | null, durationMs: number, options: AdaptiveOptions = {}) {
+function run(rtt: (t: number) => number | null, durationMs: number, options: AdaptiveOptions = {}) {
   const { ad, meter, state } = setup(options);
+  const steadyEvery = adaptiveConfig(options).steadySampleIntervalMs;
   const pongs: Array<[at: number, n: number]> = [];
   const switches: Array<{ at: number; to: TransportName; reason: string }> = [];
+  const pings: number[] = [];
   const look = (now: number) => {
     ad.evaluate(now);
     const r = state.requests.shift();
@@ -59,13 +62,18 @@ function simulate(rtt: (t: number) => number | null, durationMs: number, options
       look(at);
     }
     meter.expire(T0 + t);
-    meter.ping(T0 + t);
-    const r = rtt(t);
-    if (r !== null) pongs.push([T0 + t + r, T0 + t]);
+    if (!ad.steady(T0 + t) || t - pings.at(-1)! >= steadyEvery) {
+      pings.push(t);
+      meter.ping(T0 + t);
+      const r = rtt(t);
+      if (r !== null) pongs.push([T0 + t + r, T0 + t]);
+    }
     look(T0 + t);
   }
-  return switches;
+  return { switches, pings };
 }
+
+const simulate = (...args: Parameters<typeof run>) => run(...args).switches;
 
 /** Most switches within any 60 s. */
 function perMinute(switches: Array<{ at: number }>) {
@@ -92,6 +100,7 @@ describe('adaptiveConfig', () => {
       upgradeAfterMs: 10_000,
       minDwellMs: 5000,
       sampleIntervalMs: 1000,
+      steadySampleIntervalMs: 5000,
       windowMs: 5000,
       pingTimeoutMs: 1000,
       probe: { count: 3 },
@@ -108,16 +117,46 @@ describe('adaptiveConfig', () => {
 describe('the decision pipeline over time (simulated)', () => {
   it('degrade then heal: SSE 3 s after the link turned bad, WebSocket 10 s after it turned good', () => {
     // 50 ms, then 600 ms for the PINGs from t = 60 s, then 50 ms again from t = 120 s
-    const switches = simulate((t) => (t >= 60_000 && t < 120_000 ? 600 : 50), 180_000);
-    expect(switches).toEqual([
+    const link = (t: number) => (t >= 60_000 && t < 120_000 ? 600 : 50);
+    // Sampled every second, as with steadySampleIntervalMs = sampleIntervalMs:
+    expect(simulate(link, 180_000, { steadySampleIntervalMs: 1000 })).toEqual([
       { at: 63_000, to: 'sse', reason: 'degraded' },
       { at: 130_000, to: 'websocket', reason: 'recovered' },
+    ]);
+    // By default the steady link is sampled every 5 s: its first slow PING leaves at 64 s, and the
+    // session moves 3 s after it; the first fast one on SSE (bad there, so steady too) at 122 s.
+    expect(simulate(link, 180_000)).toEqual([
+      { at: 67_000, to: 'sse', reason: 'degraded' },
+      { at: 131_000, to: 'websocket', reason: 'recovered' },
     ]);
   });
 
   it('a link that stops answering is left 3 s after its first lost PING, and a slow one as soon as it is slow', () => {
-    expect(simulate((t) => (t >= 30_000 ? null : 20), 60_000)).toEqual([{ at: 33_000, to: 'sse', reason: 'degraded' }]);
+    expect(simulate((t) => (t >= 30_000 ? null : 20), 60_000, { steadySampleIntervalMs: 1000 })).toEqual([{ at: 33_000, to: 'sse', reason: 'degraded' }]);
+    // Steady, the link is sampled at 29 s and next at 34 s: that PING is the first lost.
+    expect(simulate((t) => (t >= 30_000 ? null : 20), 60_000)).toEqual([{ at: 37_000, to: 'sse', reason: 'degraded' }]);
     expect(simulate(() => 900, 60_000)).toEqual([{ at: 3000, to: 'sse', reason: 'degraded' }]);
+  });
+
+  it('a steady link is sampled every steadySampleIntervalMs once a whole window agreed, and every second again from the first sample that does not', () => {
+    const { pings, switches } = run((t) => (t === 29_000 ? 280 : 50), 60_000);
+    // 0–4 s fill the window; then every 5 s. The one at 29 s is answered in 280 ms: not good (above
+    // 80 % of maxRttMs), not bad, so not steady: every second again until a window agrees.
+    expect(pings).toEqual([0, 1, 2, 3, 4, 9, 14, 19, 24, 29, 30, 31, 32, 33, 34, 39, 44, 49, 54, 59].map((s) => s * 1000));
+    expect(switches).toEqual([]);
+  });
+
+  it('one lost PING on a steady link weighs no more than at the regular pace: the window keeps as many samples', () => {
+    const { pings, switches } = run((t) => (t === 29_000 ? null : 50), 120_000);
+    expect(pings.filter((t) => t >= 24_000 && t < 45_000)).toEqual([24, 29, 30, 31, 32, 33, 34, 39, 44].map((s) => s * 1000));
+    expect(switches).toEqual([]); // 1 lost of the 5 newest: 20 %, not above maxLoss
+    // Two in a row are bad, at either pace.
+    expect(simulate((t) => (t === 29_000 || t === 30_000 ? null : 50), 120_000)[0]).toEqual({ at: 32_000, to: 'sse', reason: 'degraded' });
+  });
+
+  it('sends a fifth of the PINGs over ten minutes of a good link', () => {
+    expect(run(() => 50, 600_000).pings).toHaveLength(5 + 119);
+    expect(run(() => 50, 600_000, { steadySampleIntervalMs: 1000 }).pings).toHaveLength(600);
   });
 
   it('honours other thresholds', () => {
@@ -168,6 +207,55 @@ describe('the decision pipeline over time (simulated)', () => {
       const switches = simulate(() => (random() < 0.5 ? 200 : 400) + (random() - 0.5) * 80, 600_000);
       expect(perMinute(switches), `seed ${seed}: ${JSON.stringify(switches)}`).toBeLessThanOrEqual(2);
     }
+  });
+});
+
+describe('steady', () => {
+  /** Feeds samples taken every second from `from`, as the meter tells them, and says whether the link is steady after. */
+  function steadyAfter(current: TransportName, rtts: Array<number | null>, before?: (s: ReturnType<typeof setup>) => void) {
+    const s = setup();
+    s.state.current = current;
+    before?.(s);
+    rtts.forEach((rtt, i) => s.ad.sampled(rtt, T0 + i * 1000));
+    return s.ad.steady(T0 + rtts.length * 1000);
+  }
+  const five = (rtt: number | null) => Array<number | null>(5).fill(rtt);
+
+  it('on WebSocket, after a whole window of good samples; one that is not good ends it', () => {
+    expect(steadyAfter('websocket', five(50))).toBe(true);
+    expect(steadyAfter('websocket', five(50).slice(1))).toBe(false); // 4 s of them
+    expect(steadyAfter('websocket', [...five(50), 260])).toBe(false); // neither good nor bad
+    expect(steadyAfter('websocket', [...five(50), null])).toBe(false);
+    expect(steadyAfter('websocket', five(900))).toBe(false);
+  });
+
+  it('on SSE, after a window of bad samples (nothing to decide until the link recovers), or of any while WebSocket is unusable', () => {
+    expect(steadyAfter('sse', [900, null, 900, 900, null])).toBe(true);
+    expect(steadyAfter('sse', five(50))).toBe(false); // good: the policy is waiting to go back up
+    expect(steadyAfter('sse', [...five(900), 50])).toBe(false);
+    expect(steadyAfter('sse', five(50), (s) => s.ad.failed('websocket', T0))).toBe(true);
+  });
+
+  it('starts afresh on attach, a switch, a failure and a probe; never while a probe runs or without a session', () => {
+    for (const reset of [(a: Adaptive) => a.attached(), (a: Adaptive) => a.switched(T0), (a: Adaptive) => a.failed('sse', T0), (a: Adaptive) => a.probe()]) {
+      const { ad } = setup();
+      for (let i = 0; i < 5; i++) ad.sampled(50, T0 + i * 1000);
+      expect(ad.steady(T0 + 5000)).toBe(true);
+      reset(ad);
+      expect(ad.steady(T0 + 5000)).toBe(false);
+      for (let i = 5; i < 10; i++) ad.sampled(50, T0 + i * 1000);
+      expect(ad.steady(T0 + 10_000)).toBe(true);
+    }
+    // While the probe runs (its first sample slow enough not to end it), never.
+    const { ad: probing } = setup({ probe: { count: 10 } });
+    probing.probe();
+    probing.sampled(100, T0);
+    for (let i = 1; i < 6; i++) probing.sampled(50, T0 + i * 1000);
+    expect(probing.steady(T0 + 6000)).toBe(false);
+    const { ad, state } = setup();
+    state.current = undefined;
+    for (let i = 0; i < 5; i++) ad.sampled(50, T0 + i * 1000);
+    expect(ad.steady(T0 + 5000)).toBe(false);
   });
 });
 
@@ -276,7 +364,7 @@ describe('decisions', () => {
 describe('the probe', () => {
   /** A sample, then the evaluation that follows every sample in the connection. */
   const feed = (ad: ReturnType<typeof setup>['ad'], rtt: number | null) => {
-    ad.sampled(rtt);
+    ad.sampled(rtt, Date.now());
     ad.evaluate(Date.now());
   };
   /** Arms the probe on `current` and feeds it these samples (null: lost), as the link's PINGs would. */

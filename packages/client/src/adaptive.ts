@@ -5,7 +5,7 @@
  * (policy.ts); this only feeds them and passes them on. No downgrade is permanent.
  */
 import { capped } from './backoff.js';
-import { defaultPolicy, isBad, track, type Streak } from './policy.js';
+import { GOOD_RTT, defaultPolicy, isBad, track, type Streak } from './policy.js';
 import { summarize, type Meter } from './quality.js';
 import type { AdaptiveOptions, PolicyDecision, TransportName } from './types.js';
 
@@ -32,6 +32,7 @@ export function adaptiveConfig(options: AdaptiveOptions | false | undefined): Ad
     upgradeAfterMs: o.upgradeAfterMs ?? 10_000,
     minDwellMs: o.minDwellMs ?? 5000,
     sampleIntervalMs: o.sampleIntervalMs ?? 1000,
+    steadySampleIntervalMs: o.steadySampleIntervalMs ?? 5000,
     windowMs: o.windowMs ?? 5000,
     pingTimeoutMs: o.pingTimeoutMs ?? 1000,
     probe: p === false ? false : { count: p?.count ?? 3 },
@@ -39,6 +40,14 @@ export function adaptiveConfig(options: AdaptiveOptions | false | undefined): Ad
     reprobe: { initialDelayMs: o.reprobe?.initialDelayMs ?? 5000, maxDelayMs: o.reprobe?.maxDelayMs ?? 60_000 },
     policy: o.policy ?? defaultPolicy,
   };
+}
+
+/**
+ * What the quality window keeps besides its last `windowMs`: as many samples as the regular pace
+ * puts in it, as far back as the steady pace needs to take them (createMeter's `keep`).
+ */
+export function keptSamples(c: AdaptiveConfig): { samples: number; spanMs: number } {
+  return { samples: Math.max(1, Math.round(c.windowMs / c.sampleIntervalMs)), spanMs: c.windowMs * Math.max(1, c.steadySampleIntervalMs / c.sampleIntervalMs) };
 }
 
 /** What adaptive switching needs from the connection. */
@@ -65,8 +74,14 @@ export interface Adaptive {
    * points elsewhere, and the whole count again if it disagrees. A no-op when disabled.
    */
   probe(): void;
-  /** Each sample as the meter takes it (an RTT, or null for a loss); evaluate() comes next, as after any sample. */
-  sampled(rtt: number | null): void;
+  /** Each sample as the meter takes it (an RTT, or null for a loss), and when its PING left; evaluate() comes next, as after any sample. */
+  sampled(rtt: number | null, at: number): void;
+  /**
+   * The link has said the same for a whole window, and nothing in it is for the policy to act on:
+   * good on WebSocket; on SSE bad, or anything while WebSocket is unusable here. The connection
+   * then samples every `steadySampleIntervalMs` rather than `sampleIntervalMs`.
+   */
+  steady(now: number): boolean;
   /** After each sample: update the streaks and maybe ask for a switch. */
   evaluate(now: number): void;
   /** A transport failed to carry the session (WebSocket: it is unusable), or a switch to it failed: hold automatic switches, with backoff. */
@@ -75,7 +90,7 @@ export interface Adaptive {
   works(): void;
   /** A switch completed. */
   switched(now: number): void;
-  /** The session is attached: re-probe WebSocket when the hold is over, if it is unusable. */
+  /** The session is (re)attached: not steady until its samples say so, and re-probe WebSocket when the hold is over, if it is unusable. */
   attached(): void;
   close(): void;
 }
@@ -94,6 +109,13 @@ export function createAdaptive(c: AdaptiveConfig, host: AdaptiveHost): Adaptive 
   let probing: Array<number | null> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
+  /** When the PING left of the first sample of the newest run that agrees with where the session is; null if the newest does not. */
+  let calm: number | null = null;
+  /** Whether a sample says the session is where the default thresholds want it (see Adaptive.steady). */
+  const agrees = (rtt: number | null) => {
+    const on = host.current();
+    return on === 'websocket' ? rtt !== null && rtt <= c.maxRttMs * GOOD_RTT : on === 'sse' && (!self.usable || rtt === null || rtt > c.maxRttMs);
+  };
 
   /** Automatic switches are on hold after failures, and by the flap guard. */
   const free = (now: number) => now >= hold && now - switchBefore >= FLAP_WINDOW_MS;
@@ -109,9 +131,11 @@ export function createAdaptive(c: AdaptiveConfig, host: AdaptiveHost): Adaptive 
   const self: Adaptive = {
     usable: true,
     probe() {
+      calm = null;
       if (c.probe && !closed) probing = [];
     },
-    sampled(rtt) {
+    sampled(rtt, at) {
+      calm = agrees(rtt) ? (calm ?? at) : null;
       if (!probing || !c.probe) return;
       probing.push(rtt);
       const n = probing.length;
@@ -126,6 +150,7 @@ export function createAdaptive(c: AdaptiveConfig, host: AdaptiveHost): Adaptive 
       if (done) probing = undefined;
       else host.ping();
     },
+    steady: (now) => calm !== null && !probing && now - calm >= c.windowMs,
     evaluate(now) {
       const quality = meter.quality(now);
       streak = track(streak, quality, meter, now, c);
@@ -147,11 +172,13 @@ export function createAdaptive(c: AdaptiveConfig, host: AdaptiveHost): Adaptive 
       tries = 0;
     },
     switched(now) {
+      calm = null;
       switchBefore = lastSwitchAt;
       lastSwitchAt = now;
       tries = 0;
     },
     attached() {
+      calm = null;
       if (self.usable || timer || closed) return;
       timer = setTimeout(() => {
         timer = undefined;

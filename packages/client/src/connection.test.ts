@@ -731,6 +731,35 @@ describe('quality and the probe', () => {
     expect(client.stats).toMatchObject({ rtt: 100, loss: 3 / 4 });
   });
 
+  it('a steady link is sampled every steadySampleIntervalMs; a slow answer brings the PING every second back', async () => {
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: { probe: false } }));
+    const ws = await onWebSocket(net, client);
+    const at: number[] = [];
+    const t0 = Date.now();
+    let slow = false;
+    // Answers every PING at once (260 ms later while `slow`), for `ms` of time, noting when each left.
+    const answer = async (ms: number) => {
+      for (let t = 0; t < ms; t += 10) {
+        for (const n of pingsOf(ws).slice(at.length)) {
+          at.push(n - t0);
+          if (slow) setTimeout(() => ws.push({ type: 'pong', n }), 260);
+          else ws.push({ type: 'pong', n });
+        }
+        await settle(10);
+      }
+    };
+    await answer(20_000);
+    // At attach (no WELCOME sample here), then every second until a whole window was good (the
+    // one that left at 0 s and those after it), then every 5 s.
+    expect(at).toEqual([0, 1000, 2000, 3000, 4000, 9000, 14_000, 19_000]);
+    slow = true; // 260 ms: not good (above 80 % of maxRttMs), and the steadiness ends
+    await answer(7000);
+    expect(at.slice(8)).toEqual([24_000, 25_000, 26_000]);
+    expect(client.transport).toBe('websocket'); // not bad either: no switch
+    expect(client.stats.switches).toBe(0);
+  });
+
   it('without the adaptive policy no PING goes at attach: the first one waits a heartbeat period', async () => {
     const net = createNet();
     const { client } = track(start(net, { adaptive: false, heartbeatMs: 1000 }));

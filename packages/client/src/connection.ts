@@ -33,7 +33,7 @@ import {
   type ServerReliableFrame,
   type WelcomeFrame,
 } from '@wirehop/protocol';
-import { adaptiveConfig, createAdaptive } from './adaptive.js';
+import { adaptiveConfig, createAdaptive, keptSamples } from './adaptive.js';
 import { ACK_DELAY_MS, createAcks } from './acks.js';
 import { backoff } from './backoff.js';
 import type { ChannelCore } from './channel.js';
@@ -95,7 +95,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   const maxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
   const headers = () => (typeof options.headers === 'function' ? options.headers() : options.headers) ?? {};
   const c = adaptiveConfig(options.adaptive);
-  const meter = createMeter(c.windowMs, c.pingTimeoutMs, (rtt) => ad?.sampled(rtt));
+  const meter = createMeter(c.windowMs, c.pingTimeoutMs, (rtt, at) => ad?.sampled(rtt, at), keptSamples(c));
   const switcher = createSwitcher(run, () => cur?.name);
   const ad =
     options.adaptive !== false && order.includes('websocket') && order.includes('sse')
@@ -138,6 +138,8 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   let lastPing = 0;
   let deadAfter = 0;
   let pingEvery = 0;
+  /** The PING period while the link is steady (Adaptive.steady). */
+  let steadyEvery = 0;
   const waiters: Reply[] = [];
 
   function setState(to: ClientState, reason: string) {
@@ -384,7 +386,9 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     // A heartbeat of 0 would mean "never": no watchdog, no pings.
     deadAfter = w.heartbeatMs > 0 ? w.heartbeatMs + w.heartbeatTimeoutMs : Infinity;
     // Never slower than the server's period: on SSE our PINGs are how the server knows we are alive.
-    pingEvery = Math.min(options.heartbeatMs || Infinity, w.heartbeatMs || Infinity, ad ? c.sampleIntervalMs : Infinity);
+    const heartbeat = Math.min(options.heartbeatMs || Infinity, w.heartbeatMs || Infinity);
+    pingEvery = Math.min(heartbeat, ad ? c.sampleIntervalMs : Infinity);
+    steadyEvery = Math.min(heartbeat, c.steadySampleIntervalMs);
     // The adaptive policy sends its first PING at once, for an RTT sample of the new link, unless
     // the WELCOME was one; without it that sample would only fill stats.rtt early, at a round trip
     // per connection.
@@ -401,10 +405,10 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   /** Starts the link's heartbeat, unless a listener changed everything meanwhile. */
   function go(link: Link) {
     if (link !== cur) return;
+    ad?.attached();
     if (link.rtt !== undefined) meter.add(link.helloAt!, link.rtt);
     tick();
     switcher.kick();
-    ad?.attached();
   }
 
   /** Heartbeat: PING on schedule (RTT and loss samples), and declare the link dead after too long a silence. */
@@ -413,12 +417,16 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     const now = Date.now();
     // Losses first: the probe may send its next PING from here, which puts the regular one off.
     meter.expire(now);
-    const b = beat(now, lastSeen, nextPing, deadAfter, pingEvery);
+    // A steady link is sampled less often (AdaptiveOptions.steadySampleIntervalMs), unless a PING
+    // is due now (check()). The look stays at the regular pace: a sample that ends the steadiness
+    // brings the regular PINGs back within it.
+    const due = nextPing > 0 && ad?.steady(now) ? Math.max(nextPing, lastPing + steadyEvery) : nextPing;
+    const b = beat(now, lastSeen, due, deadAfter, pingEvery);
     if (b.dead) return lost(link, new WirehopError('heartbeat_timeout', `nothing received for ${deadAfter} ms`));
     if (b.ping) ping(link);
     // A look that comes late (a process too busy, a machine that slept) reads what came in before
     // it judges the silence: deadline() gives it one more task then.
-    deadline(b.wait, tick, (t) => (beatTimer = t));
+    deadline(Math.min(b.wait, pingEvery), tick, (t) => (beatTimer = t));
     ad?.evaluate(now);
   }
 

@@ -93,4 +93,25 @@ describe('createMeter', () => {
     m.pong(1500, 1600); // answered already: nothing
     expect(told).toHaveLength(3);
   });
+
+  it('keeps the newest `keep.samples` within `keep.spanMs` when fewer are in the window, the newest first to stay', () => {
+    const m = createMeter(5000, 1000, undefined, { samples: 5, spanMs: 25_000 });
+    // A steady link, sampled every 5 s: the window alone would hold one sample.
+    [0, 5000, 10_000, 15_000, 20_000, 25_000].forEach((at) => m.add(at, at === 15_000 ? null : 50));
+    expect(m.quality(25_000)).toMatchObject({ loss: 1 / 5, samples: 5 }); // 5 s to 25 s
+    // At the regular pace again: what the window holds counts, and the older ones fill it up to 5.
+    [26_000, 27_000].forEach((at) => m.add(at, 50));
+    expect(m.quality(27_000)).toMatchObject({ loss: 1 / 5, samples: 5 }); // 15 s to 27 s
+    m.add(28_000, 50);
+    expect(m.quality(28_000)).toMatchObject({ loss: 0, samples: 5 }); // 20 s to 28 s
+    m.add(29_000, 50);
+    expect(m.quality(29_000)).toMatchObject({ loss: 0, samples: 5 }); // 25 s to 29 s: the window alone
+    // Nothing older than the span, however few are left.
+    expect(m.quality(53_000)).toMatchObject({ samples: 1 });
+    expect(m.quality(55_000)).toMatchObject({ samples: 0 });
+    // Without `keep`, only the window.
+    const plain = createMeter(5000, 1000);
+    [0, 5000, 10_000].forEach((at) => plain.add(at, 50));
+    expect(plain.quality(10_000).samples).toBe(1);
+  });
 });

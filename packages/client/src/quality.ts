@@ -40,14 +40,23 @@ export interface Meter {
 }
 
 /**
- * @param windowMs samples that left longer ago leave the window
+ * @param windowMs samples that left longer ago leave the window...
  * @param timeoutMs a PING unanswered this long is a loss
- * @param sampled told of each sample once the window has it (the probe counts them)
+ * @param sampled told of each sample once the window has it, and when its PING left (the probe
+ *   counts them; adaptive.ts watches for a steady link)
+ * @param keep ...unless fewer than `samples` would be left: then the newest `samples` stay, if
+ *   they left within `spanMs`. A link sampled less often while steady keeps as many samples as at
+ *   the regular pace, so one lost PING weighs no more than it would there.
  */
-export function createMeter(windowMs: number, timeoutMs: number, sampled?: (rtt: number | null) => void): Meter {
+export function createMeter(windowMs: number, timeoutMs: number, sampled?: (rtt: number | null, at: number) => void, keep = { samples: 0, spanMs: 0 }): Meter {
   let samples: Array<[at: number, rtt: number | null]> = [];
   let pending: number[] = [];
-  const prune = (now: number) => (samples = samples.filter(([at]) => at > now - windowMs));
+  const prune = (now: number) => {
+    // In departure order: once one is too old to stay, so is every one before it.
+    let i = samples.length;
+    while (i > 0 && (samples[i - 1]![0] > now - windowMs || (samples.length - i < keep.samples && samples[i - 1]![0] > now - keep.spanMs))) i--;
+    return i > 0 ? (samples = samples.slice(i)) : samples;
+  };
   const insert = (at: number, rtt: number | null) => {
     // Answers can overtake losses that are detected later: keep departure order.
     let i = samples.length;
@@ -57,7 +66,7 @@ export function createMeter(windowMs: number, timeoutMs: number, sampled?: (rtt:
   };
   const add = (at: number, rtt: number | null) => {
     insert(at, rtt);
-    sampled?.(rtt);
+    sampled?.(rtt, at);
   };
   return {
     ping: (now) => void pending.push(now),

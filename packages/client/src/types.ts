@@ -161,6 +161,17 @@ export interface AdaptiveOptions {
   minDwellMs?: number;
   /** Quality PING period on the active transport. Default 1,000. */
   sampleIntervalMs?: number;
+  /**
+   * Quality PING period once the link has said the same for a whole `windowMs`, with nothing in it
+   * for the policy to act on: good on WebSocket; on SSE bad, or anything while WebSocket is
+   * unusable here. A PING is traffic and, on SSE, an HTTP request: a steady link need not be
+   * measured every second. The first sample that disagrees brings `sampleIntervalMs` back, and the
+   * window holds at least as many samples as at that pace (`windowMs / sampleIntervalMs`), so one
+   * lost PING weighs no more than it would there. A degrading link is noticed up to this much
+   * later. Never above the server's heartbeat period. Set it to `sampleIntervalMs` for one pace
+   * always (a custom `policy` that reads more than RTT and loss may want that). Default 5,000.
+   */
+  steadySampleIntervalMs?: number;
   /** Samples older than this leave the window. Default 5,000. */
   windowMs?: number;
   /** A quality PING unanswered this long counts as lost. Also how long a WebSocket has to answer the PING that tests it before a switch. Default 1,000. */
