@@ -5,7 +5,7 @@
  * (policy.ts); this only feeds them and passes them on. No downgrade is permanent.
  */
 import { capped } from './backoff.js';
-import { GOOD_RTT, defaultPolicy, isBad, track, type Streak } from './policy.js';
+import { badSample, defaultPolicy, goodSample, isBad, track, type Streak } from './policy.js';
 import { summarize, type Meter } from './quality.js';
 import type { AdaptiveOptions, PolicyDecision, TransportName } from './types.js';
 
@@ -114,7 +114,7 @@ export function createAdaptive(c: AdaptiveConfig, host: AdaptiveHost): Adaptive 
   /** Whether a sample says the session is where the default thresholds want it (see Adaptive.steady). */
   const agrees = (rtt: number | null) => {
     const on = host.current();
-    return on === 'websocket' ? rtt !== null && rtt <= c.maxRttMs * GOOD_RTT : on === 'sse' && (!self.usable || rtt === null || rtt > c.maxRttMs);
+    return on === 'websocket' ? goodSample(rtt, c) : on === 'sse' && (!self.usable || badSample(rtt, c));
   };
 
   /** Automatic switches are on hold after failures, and by the flap guard. */

@@ -26,6 +26,11 @@ export function isGood(q: Quality, o: Thresholds): boolean {
   return q.rtt !== null && q.rtt <= o.maxRttMs * GOOD_RTT && q.loss <= o.maxLoss * GOOD_LOSS;
 }
 
+/** One sample bad on its own: lost, or slower than maxRttMs. */
+export const badSample = (rtt: number | null, o: Thresholds): boolean => rtt === null || rtt > o.maxRttMs;
+/** One sample good on its own: answered within GOOD_RTT·maxRttMs. */
+export const goodSample = (rtt: number | null, o: Thresholds): boolean => rtt !== null && rtt <= o.maxRttMs * GOOD_RTT;
+
 /** Since when the link has been continuously bad, and good. */
 export type Streak = Pick<PolicyInput, 'badSince' | 'goodSince'>;
 
@@ -36,8 +41,8 @@ export type Streak = Pick<PolicyInput, 'badSince' | 'goodSince'>;
  */
 export function track(s: Streak, q: Quality, m: Pick<Meter, 'since'>, now: number, o: Thresholds): Streak {
   return {
-    badSince: isBad(q, o) ? (s.badSince ?? m.since((r) => r === null || r > o.maxRttMs) ?? now) : null,
-    goodSince: isGood(q, o) ? (s.goodSince ?? m.since((r) => r !== null && r <= o.maxRttMs * GOOD_RTT) ?? now) : null,
+    badSince: isBad(q, o) ? (s.badSince ?? m.since((r) => badSample(r, o)) ?? now) : null,
+    goodSince: isGood(q, o) ? (s.goodSince ?? m.since((r) => goodSample(r, o)) ?? now) : null,
   };
 }
 

@@ -54,6 +54,16 @@ function settle<T>(run: () => T | PromiseLike<T>, then: (value: T) => void | Pro
   return Promise.resolve(value).then(then, fail);
 }
 
+/**
+ * A request or message handler, run as settle() runs it but not awaited: one still pending counts
+ * against limits.handlersInFlight until it settles (ServerSession.running). The awaited hooks
+ * (authorize, publish) hold the queue back themselves and are not counted.
+ */
+function runHandler<T>(session: Pick<ServerSession, 'running'>, run: () => T | PromiseLike<T>, then: (value: T) => void | Promise<void>, fail: (error: unknown) => void): void {
+  const pending = settle(run, then, fail);
+  if (pending) session.running(pending);
+}
+
 export class Dispatcher<U extends UserBase> {
   constructor(private readonly ctx: DispatchContext<U>) {}
 
@@ -195,13 +205,13 @@ export class Dispatcher<U extends UserBase> {
       this.ctx.onError(new WirehopError('no_handler', `no onMessage handler for ${JSON.stringify(event)}`), 'message', session);
       return;
     }
-    // Not awaited: a slow handler must not hold back later frames (up to limits.handlersInFlight).
-    const pending = settle(
+    // Not awaited: a slow handler must not hold back later frames.
+    runHandler(
+      session,
       () => handler(data, session),
       () => undefined,
       (error) => this.ctx.onError(error, 'message', session),
     );
-    if (pending) session.running(pending);
   }
 
   private request(session: ServerSession<U>, seq: number, method: string, data: unknown): void {
@@ -210,14 +220,13 @@ export class Dispatcher<U extends UserBase> {
       session.replyError(seq, 'no_handler', `no request handler for ${JSON.stringify(method)}`);
       return;
     }
-    // Not awaited: the reply goes out whenever the handler settles; later frames run meanwhile (up
-    // to limits.handlersInFlight).
-    const pending = settle(
+    // Not awaited: the reply goes out whenever the handler settles; later frames run meanwhile.
+    runHandler(
+      session,
       () => handler(data, session),
       (result) => this.replyResult(session, seq, result),
       (error) => this.replyWithError(session, seq, error, 'request'),
     );
-    if (pending) session.running(pending);
   }
 
   /** A handler's result as a reply; a result that cannot be sent becomes a replyError. */
