@@ -1,8 +1,8 @@
 /**
  * What an application does before its connection is up goes out right behind the HELLO: on a
- * WebSocket as the next messages (protocol.md §4), on SSE in the POST /session body (§5). So it is
- * answered a round trip sooner: seen here from the server's side, through a netsim proxy that
- * delays each direction by 100 ms.
+ * WebSocket as the next messages (protocol.md §4), on SSE in the POST /session body, or for a
+ * resume in a POST /send beside the GET /sse (§5). So it is answered a round trip sooner: seen here
+ * from the server's side, through a netsim proxy that delays each direction by 100 ms.
  */
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -11,6 +11,7 @@ import { afterEach, expect, it } from 'vitest';
 import { createClient, type ClientState } from '@wirehop/client';
 import { createWirehop } from '@wirehop/server';
 import { TRANSPORTS, startFixture, type Fixture } from './helpers/fixture.js';
+import { waitFor } from './helpers/wait.js';
 
 let fx: Fixture | undefined;
 afterEach(async () => {
@@ -53,6 +54,31 @@ it('on SSE, the server authorizes a subscribe made before connect while the sess
   expect(seen).toEqual(['connecting']);
   expect(client.state).toBe('connected');
   expect(client.transport).toBe('sse');
+}, 20_000);
+
+it.each(TRANSPORTS)('%s: a message sent while the session was down reaches the server while its resume is still on the way to the client', async (transport) => {
+  fx = await startFixture();
+  const seen: Array<[unknown, ClientState]> = [];
+  let client: ReturnType<Fixture['client']> | undefined;
+  fx.wh.onMessage('note', (data) => void seen.push([data, client!.state]));
+  const { url, proxy } = await fx.proxied();
+  proxy.set({ latencyMs: 100 });
+  client = fx.client({ url, transports: [transport], adaptive: false, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
+  await client.send('note', 1);
+  const session = client.sessionId;
+  proxy.set({ refuse: true });
+  proxy.cutAll();
+  await waitFor(() => client!.state === 'reconnecting', { what: 'the client to notice' });
+  const queued = client.send('note', 2);
+  proxy.set({ refuse: false });
+  await queued;
+  // Sent only once WELCOME had come, it would have found the client connected.
+  expect(seen).toEqual([
+    [1, 'connected'],
+    [2, 'reconnecting'],
+  ]);
+  expect(client.sessionId).toBe(session);
+  expect(client.stats.reconnects).toBe(1);
 }, 20_000);
 
 it.each(TRANSPORTS)("%s: a session that a message's handler ends is a gap whose ack counts that message: nothing runs twice", async (transport) => {

@@ -54,6 +54,14 @@ function createNet() {
     sseError: {} as object,
     /** The ack the server puts in POST answers. */
     serverAck: 0,
+    /** POST /send: an HTTP error status instead of the answer... */
+    sendStatus: 200,
+    /** ...and its JSON body. */
+    sendError: {} as object,
+    /** ...or only for this many more POSTs. */
+    refuseSends: 0,
+    /** POST /send answers once this settles. */
+    sendGate: Promise.resolve() as Promise<unknown>,
     WebSocket: undefined as unknown as WebSocketLikeConstructor,
     fetch: undefined as unknown as typeof fetch,
   };
@@ -108,6 +116,11 @@ function createNet() {
     if (path === '/send') {
       const frames = splitBatch(String(init.body)).map(decode);
       posts.push(frames);
+      await net.sendGate;
+      if (net.sendStatus !== 200 || net.refuseSends > 0) {
+        net.refuseSends = Math.max(0, net.refuseSends - 1);
+        return new Response(JSON.stringify(net.sendError), { status: net.sendStatus === 200 ? 404 : net.sendStatus });
+      }
       const pongs = frames.flatMap((f) => (f.type === 'ping' ? [encodeFrame({ type: 'pong', n: f.n })] : []));
       return new Response(encodeBatch([encodeFrame({ type: 'ack', ack: net.serverAck }), ...pongs]), { headers: { 'content-type': NDJSON } });
     }
@@ -337,6 +350,7 @@ describe('frames behind the HELLO in the POST /session body (SSE)', () => {
   it('a stream that fails after the body carried frames is retried as a resume of that session: no second session runs them again', async () => {
     const net = createNet();
     const { client, log } = track(start(net, { adaptive: false, transports: ['sse'], reconnect: { initialDelayMs: 10, maxDelayMs: 10 } }));
+    vi.spyOn(Math, 'random').mockReturnValue(0.5); // one retry, 5 ms after: within settle(20), not settle()
     quiet(client.channel('a').subscribe());
     quiet(client.channel('b').subscribe());
     net.sseStatus = 502; // a proxy's answer: transport_failed, the session goes on
@@ -347,9 +361,13 @@ describe('frames behind the HELLO in the POST /session body (SSE)', () => {
     expect(net.sessionBodies).toHaveLength(1);
     const retried = net.requests.filter((r) => r.path === '/sse').at(-1)!;
     expect(retried.headers).toMatchObject({ 'x-wirehop-session': 'S', 'x-wirehop-token': 'T', 'last-event-id': '0' });
+    // A resume posts what is unacked beside its stream, to that session: the server drops what it has.
+    const beside = net.requests.filter((r) => r.path === '/send');
+    expect(beside.map((r) => r.headers['x-wirehop-session'])).toEqual(['S']);
+    expect(seqs(net.posts.flat())).toEqual(['subscribe 1', 'subscribe 2']);
     net.streams.at(-1)!.push(welcome({ resumed: true, ack: 2 }));
     await settle();
-    expect(net.posts.flat().filter((f) => f.type === 'subscribe')).toEqual([]);
+    expect(seqs(net.posts.flat())).toEqual(['subscribe 1', 'subscribe 2']);
     expect(log).toContain('state connected session_created');
   });
 
@@ -377,6 +395,157 @@ describe('frames behind the HELLO in the POST /session body (SSE)', () => {
     await settle(20);
     expect(net.sessionBodies).toHaveLength(1);
     expect(net.streams).toHaveLength(2);
+  });
+});
+
+describe('frames behind the HELLO of an SSE resume: a POST /send beside the GET /sse', () => {
+  const seqs = (frames: ClientFrame[]) => frames.flatMap((f) => ('seq' in f ? [`${f.type} ${f.seq}`] : []));
+  /** Connected on SSE with sends 1..n posted and acked up to `acked`, then the stream lost and `queued` more sent meanwhile. */
+  async function resuming(n: number, acked: number, queued: number) {
+    // The retry 5 ms after the loss (full jitter of 10 ms): after the queued sends, within settle(20).
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const net = createNet();
+    const t = track(start(net, { adaptive: false, transports: ['sse'], reconnect: { initialDelayMs: 10, maxDelayMs: 10 } }));
+    const gaps: unknown[] = [];
+    t.client.on('gap', (g) => gaps.push(g));
+    await settle();
+    net.streams[0]!.push(welcome());
+    await settle();
+    net.serverAck = acked;
+    const sent = Array.from({ length: n }, (_, i) => t.client.send('x', i + 1).catch((e: unknown) => e));
+    await settle();
+    net.streams[0]!.push({ type: 'error', code: 'heartbeat_timeout', message: 'silent' });
+    await settle();
+    for (let i = 0; i < queued; i++) sent.push(t.client.send('x', n + i + 1).catch((e: unknown) => e));
+    return { net, ...t, gaps, sent };
+  }
+
+  it('goes out before the stream answers; its ack waits for WELCOME; WELCOME.ack below it sends nothing twice', async () => {
+    const { net, client, sent } = await resuming(3, 1, 1);
+    net.serverAck = 4;
+    await settle(20);
+    expect(net.streams).toHaveLength(2); // the resume's stream, which has said nothing yet
+    expect(net.posts.map(seqs)).toEqual([['send 1', 'send 2', 'send 3'], ['send 2', 'send 3', 'send 4']]);
+    const beside = net.requests.filter((r) => r.path === '/send').at(-1)!;
+    expect(beside.headers).toMatchObject({ 'x-wirehop-session': 'S', 'x-wirehop-token': 'T' });
+    // Its answer (ack 4) came before WELCOME: held, not a frame before WELCOME that drops the link.
+    net.streams[1]!.push(welcome({ resumed: true, ack: 1 }));
+    await settle();
+    expect(client.state).toBe('connected');
+    expect(net.streams).toHaveLength(2);
+    expect(net.posts).toHaveLength(2);
+    await expect(Promise.all(sent)).resolves.toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('what is sent after WELCOME waits for its answer: were it refused, its frames go again first', async () => {
+    const { net, client, sent } = await resuming(0, 0, 2);
+    let open!: (v: unknown) => void;
+    net.sendGate = new Promise((r) => (open = r));
+    await settle(20);
+    net.streams[1]!.push(welcome({ resumed: true, ack: 0, posts: 4 })); // room for more POSTs, but not yet
+    sent.push(client.send('x', 3).catch((e: unknown) => e));
+    await settle();
+    expect(net.posts.map(seqs)).toEqual([['send 1', 'send 2']]);
+    net.refuseSends = 1;
+    net.sendError = { error: { code: 'session_unknown', message: 'not on this node' } };
+    net.serverAck = 3;
+    open(undefined);
+    await settle();
+    expect(net.posts.map(seqs)).toEqual([['send 1', 'send 2'], ['send 1', 'send 2', 'send 3']]);
+    await expect(Promise.all(sent)).resolves.toEqual([undefined, undefined, undefined]);
+  });
+
+  it('the rest of the outbox, beyond 64 frames, is posted once WELCOME came, before what is sent later', async () => {
+    const { net, client } = await resuming(0, 0, 70);
+    await settle(20);
+    expect(net.posts.map((p) => p.length)).toEqual([64]);
+    net.streams[1]!.push(welcome({ resumed: true, ack: 0 }));
+    void client.send('x', 71).catch(() => {});
+    await settle();
+    expect(seqs(net.posts.flat())).toEqual(Array.from({ length: 71 }, (_, i) => `send ${i + 1}`));
+  });
+
+  it('refused, it applied nothing: after session_unknown, what never reached a session is sent again', async () => {
+    const { net, gaps, sent } = await resuming(1, 0, 1);
+    net.sendStatus = net.sseStatus = 404;
+    net.sendError = net.sseError = { error: { code: 'session_unknown', message: 'restarted' } };
+    await settle(20);
+    expect(net.posts.map(seqs).at(-1)).toEqual(['send 1', 'send 2']);
+    // send 1 went on the lost stream's POST, whose answer said nothing of it: it may have run.
+    expect(gaps).toEqual([{ code: 'session_unknown', message: 'restarted', resent: 1, lost: 1 }]);
+    await expect(sent[0]).resolves.toMatchObject({ code: 'session_lost' });
+    net.sendStatus = net.sseStatus = 200;
+    net.serverAck = 1;
+    await settle(20);
+    expect(net.sessionBodies.at(-1)!.map((f) => f.type)).toEqual(['hello']);
+    net.streams.at(-1)!.push(welcome({ token: 'T2' }));
+    await settle();
+    expect(seqs(net.posts.at(-1)!)).toEqual(['send 1']);
+    await expect(sent[1]).resolves.toBeUndefined();
+  });
+
+  it('refused beside a stream that resumes (another node got it), it is posted again after WELCOME: no gap, nothing lost', async () => {
+    const { net, client, gaps, sent } = await resuming(1, 0, 1);
+    net.sendStatus = 404;
+    net.sendError = { error: { code: 'session_unknown', message: 'not on this node' } };
+    await settle(20);
+    expect(net.posts.map(seqs)).toEqual([['send 1'], ['send 1', 'send 2']]);
+    net.sendStatus = 200;
+    net.serverAck = 2;
+    void client.send('x', 3).catch(() => {}); // waits behind them
+    net.streams[1]!.push(welcome({ resumed: true, ack: 0 }));
+    await settle();
+    expect(net.posts.map(seqs).slice(2)).toEqual([['send 1', 'send 2', 'send 3']]);
+    await expect(Promise.all(sent)).resolves.toEqual([undefined, undefined]);
+    expect(gaps).toEqual([]);
+    expect(client.state).toBe('connected');
+  });
+
+  it('a stream refused while that POST is out waits for its answer to know what the server applied', async () => {
+    const { net, gaps } = await resuming(1, 0, 1);
+    let open!: (v: unknown) => void;
+    net.sendGate = new Promise((r) => (open = r));
+    net.sseStatus = 404;
+    net.sseError = { error: { code: 'session_unknown', message: 'restarted' } };
+    await settle(20);
+    expect(gaps).toEqual([]); // the stream's refusal waits
+    net.sendStatus = 404;
+    net.sendError = net.sseError;
+    open(undefined);
+    await settle();
+    expect(gaps).toEqual([{ code: 'session_unknown', message: 'restarted', resent: 1, lost: 1 }]);
+  });
+
+  it('with no answer to that POST, what it carried may have run: the gap says so', async () => {
+    const { net, gaps } = await resuming(1, 0, 1);
+    net.sendGate = new Promise(() => {}); // never answered: the deadline for WELCOME ends the wait
+    net.sseStatus = 404;
+    net.sseError = { error: { code: 'session_unknown', message: 'restarted' } };
+    await settle(20);
+    expect(gaps).toEqual([]);
+    await settle(30_000);
+    expect(gaps).toEqual([]); // a deadline is no refusal: the session may live, and is resumed
+    expect(net.streams).toHaveLength(1);
+    net.sendGate = Promise.resolve();
+    net.sendStatus = 404;
+    net.sendError = net.sseError;
+    await settle(30_000);
+    expect(gaps).toEqual([{ code: 'session_unknown', message: 'restarted', resent: 0, lost: 2 }]);
+  });
+
+  it('a switch to SSE posts nothing beside its stream: the transport in use carries it all', async () => {
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false, transports: ['websocket', 'sse'] }));
+    const ws = await onWebSocket(net, client);
+    void client.send('x', 1).catch(() => {});
+    await settle();
+    const switched = client.switchTransport('sse');
+    await settle();
+    expect(net.posts).toEqual([]);
+    net.streams[0]!.push(welcome({ resumed: true, ack: 0 }));
+    await switched;
+    expect(seqs(ws.sent)).toEqual(['send 1']);
+    expect(seqs(net.posts.flat())).toEqual(['send 1']); // after WELCOME, from its ack
   });
 });
 

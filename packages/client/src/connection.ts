@@ -214,6 +214,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     lost,
     opened: test,
     greeted,
+    unsent,
     claim: (sid, token) => sess.claim(sid, token),
   };
 
@@ -222,7 +223,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
    * An SSE stream first takes a tab slot (tab-slots.ts); no timer runs while it waits for one.
    */
   function open(link: Link, hello: HelloFrame | undefined, ms: number) {
-    const go = () => openLink(link, { url: base, hello, early, headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, http, maxMessageBytes: sess.maxMessageBytes }, ms, hooks);
+    const go = () => openLink(link, { url: base, hello, early: () => early(link), headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, http, maxMessageBytes: sess.maxMessageBytes }, ms, hooks);
     if (link.name !== 'sse' || !slots) return go();
     void slots.take((error) => busy(link, error)).then((ok) => ok && link === next && go());
   }
@@ -251,22 +252,32 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     send: () => void (cur && sess.in.unacked > 0 && control(cur, { type: 'ack', ack: sess.in.takeAck() })),
   });
 
-  /** What may go right behind a HELLO, before WELCOME (Session.frames). */
-  const early = () => sess.frames(sess.out.acked, PIPELINED_FRAMES, true);
+  /**
+   * What goes behind `link`'s HELLO, before WELCOME (protocol.md §4, §5): the frames waiting in the
+   * outbox, for a new session only its leading subscribes and reads (Session.frames). The server
+   * applies them once it attached the session, so a subscribe made before the connection was up,
+   * or a message queued while it was down, is answered a round trip sooner. A switch sends none:
+   * the transport in use carries them all already.
+   */
+  function early(link: Link): string[] {
+    link.prior = sess.sent;
+    return link.job ? [] : sess.frames(sess.out.acked, PIPELINED_FRAMES, true);
+  }
 
   /**
-   * A new socket is about to send HELLO. Frames waiting in the outbox go in its message (protocol.md
-   * §4; for a new session only the leading subscribes and reads, Session.frames): the server applies them
-   * once it attached the session, so a subscribe made before the connection was up is answered a
-   * round trip sooner. WELCOME.ack then says what is missing, and attach() sends only what this
-   * socket has not carried yet.
+   * A transport is about to send HELLO and carries what is sent now with it (TransportHandlers.open):
+   * WELCOME.ack may not count those yet, so attach() sends only what comes after them.
    */
   function greeted(link: Link) {
-    link.helloAt = Date.now();
-    link.prior = sess.sent;
-    const frames = early();
+    if (link.name === 'websocket') link.helloAt = Date.now();
+    const frames = early(link);
     link.sent = sess.out.acked + frames.length;
     link.t!.send(frames);
+  }
+
+  /** Before WELCOME, the server refused the frames sent behind the HELLO (TransportHandlers.unsent). */
+  function unsent(link: Link, ack = 0) {
+    if (link !== cur && link.prior !== undefined) sess.sent = Math.max(link.prior, ack);
   }
 
   /** A WebSocket candidate opened: it must answer a PING before the session moves onto it. */
@@ -309,8 +320,9 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
         return link === next ? (link.job ? adopt(link, f) : welcome(link, f)) : undefined;
       case 'bye':
       case 'error':
-        // Before WELCOME, the server refused the HELLO: it applied nothing sent behind it (protocol.md §4).
-        if (link !== cur && link.prior !== undefined) sess.sent = link.prior;
+        // Before WELCOME, the server refused the HELLO, and with it what its message carried
+        // (protocol.md §4). SSE posts those frames apart: their own answer says (sse.ts).
+        if (link.name === 'websocket') unsent(link);
         // A server with no record of the session (restarted, or forgot it long ago) cannot know how
         // far it got: its BYE says ack 0, which means "unknown", never "nothing was processed"
         // (protocol.md §3). Read it so here, where the frame is read; a 404 answer has no ack either.

@@ -27,9 +27,9 @@ export interface Link {
   /** WebSocket: when HELLO left on the open socket, and the round trip its WELCOME took (the server's hold left out). */
   helloAt?: number;
   rtt?: number;
-  /** WebSocket: the last client seq sent after HELLO, before WELCOME. */
+  /** The last client seq sent behind HELLO, before WELCOME. */
   sent?: number;
-  /** WebSocket: Session.sent before those frames, restored if the server refuses the HELLO. */
+  /** Session.sent before those frames, restored if the server refuses them (TransportHandlers.unsent). */
   prior?: number;
 }
 
@@ -43,8 +43,10 @@ export interface LinkHooks {
   lost(link: Link, error: WirehopError): void;
   /** A WebSocket opened without HELLO (`options.hello` unset): test it. */
   opened(link: Link): void;
-  /** A WebSocket opened: its HELLO leaves once this returns, with the frames sent meanwhile. */
+  /** The transport can carry frames behind its HELLO (TransportHandlers.open). */
   greeted(link: Link): void;
+  /** See TransportHandlers.unsent. */
+  unsent(link: Link, ack?: number): void;
   /** See TransportHandlers.claim. */
   claim(sid: string, token: string): void;
 }
@@ -67,6 +69,7 @@ export function openLink(link: Link, options: TransportOptions, ms: number, hook
       close: (error) => live() && hooks.lost(link, error),
       open: () => live() && (options.hello ? hooks.greeted : hooks.opened)(link),
       claim: (sid, token) => live() && hooks.claim(sid, token),
+      unsent: (ack) => live() && hooks.unsent(link, ack),
     });
     arm(link, ms, options.hello ? 'WELCOME' : 'open socket', hooks.lost);
   } catch (error) {

@@ -2,13 +2,13 @@
  * The SSE transport against a scripted fetch: one signal per request (a shared one would collect a
  * listener per POST for the transport's whole life), and closing aborts what is still open.
  */
-import { encodeFrame, hello, type ServerFrame } from '@wirehop/protocol';
+import { encodeFrame, hello, type WelcomeFrame } from '@wirehop/protocol';
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { fetchHttp } from '../http.js';
 import { sse } from './sse.js';
 
-const WELCOME: ServerFrame = { type: 'welcome', v: 1, sid: 'S', token: 'T', resumed: false, ack: 0, heartbeatMs: 15_000, heartbeatTimeoutMs: 10_000, sessionTtlMs: 30_000, maxMessageBytes: 65_536 };
+const WELCOME: WelcomeFrame = { type: 'welcome', v: 1, sid: 'S', token: 'T', resumed: false, ack: 0, heartbeatMs: 15_000, heartbeatTimeoutMs: 10_000, sessionTtlMs: 30_000, maxMessageBytes: 65_536 };
 
 function scriptedFetch() {
   const signals: AbortSignal[] = [];
@@ -21,9 +21,10 @@ function scriptedFetch() {
     if (init?.signal) signals.push(init.signal);
     if (url.endsWith('/session')) return new Response(encodeFrame(WELCOME), { status: 200 });
     if (url.endsWith('/sse')) {
-      // An open stream that says nothing more: it ends only when aborted.
+      // WELCOME, then an open stream that says nothing more: it ends only when aborted.
       const body = new ReadableStream<Uint8Array>({
         start(controller) {
+          controller.enqueue(new TextEncoder().encode(`data: ${encodeFrame({ ...WELCOME, token: undefined })}\n\n`));
           init?.signal?.addEventListener('abort', () => controller.error(new Error('aborted')));
         },
       });
@@ -86,5 +87,27 @@ describe('sse transport requests', () => {
     // Requests fetch can send without cloning them first (see request() in sse.ts).
     expect(inits.map((i) => [i.redirect, i.window, i.cache])).toEqual(inits.map(() => ['error', null, 'no-store']));
     t.close(new Error('switching') as never);
+  });
+});
+
+describe('a POST /session that is refused', () => {
+  /** What the transport reports when POST /session answers `status` with `body`, subscribes behind the HELLO. */
+  async function refusedWith(status: number, body: string) {
+    const fetchFn = (async () => new Response(body, { status })) as typeof fetch;
+    const seen: string[] = [];
+    sse(
+      { url: 'http://x/wirehop', hello: hello(), early: () => ['[1,1,"room",null]'], headers: {}, WebSocket: undefined, http: fetchHttp(fetchFn, 'include'), maxMessageBytes: 65_536 },
+      { frame: () => undefined, alive: () => undefined, close: (e) => void seen.push(`close ${e.code}`), unsent: () => void seen.push('unsent') },
+    );
+    await until(() => seen.some((s) => s.startsWith('close')));
+    return seen;
+  }
+
+  it('by the server applied nothing behind the HELLO', async () => {
+    expect(await refusedWith(503, JSON.stringify({ error: { code: 'server_busy', message: 'full', retryMs: 100 } }))).toEqual(['unsent', 'close server_busy']);
+  });
+
+  it('by a proxy may have reached the server: nothing is said', async () => {
+    expect(await refusedWith(502, 'bad gateway')).toEqual(['close transport_failed']);
   });
 });

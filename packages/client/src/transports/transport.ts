@@ -23,9 +23,9 @@ export interface TransportOptions {
    */
   hello?: HelloFrame;
   /**
-   * What may go right behind the HELLO, before WELCOME. SSE asks for it for a new session's
-   * POST /session body (protocol.md §5) and sends those that fit in maxMessageBytes; the server
-   * applies them once it created the session.
+   * SSE, a new session: what goes behind the HELLO in the POST /session body (protocol.md §5), as
+   * far as maxMessageBytes allows. The server applies them as it creates the session, and the
+   * stream's WELCOME.ack counts what it applied.
    */
   early?: () => string[];
   /** Extra headers for HTTP requests (and WebSocket where the constructor takes them). */
@@ -48,10 +48,19 @@ export interface TransportHandlers {
   /** The transport failed. Called at most once, never after close(). */
   close(error: WirehopError): void;
   /**
-   * WebSocket: the socket is open and `send` works. With a HELLO, what is sent during this call
-   * goes into the HELLO's message (as far as maxMessageBytes allows), which leaves once it returns.
+   * The transport can carry frames behind its HELLO: what is sent during this call goes with it,
+   * all of it, before WELCOME (protocol.md §4, §5), and WELCOME.ack need not count it yet.
+   * WebSocket: the socket is open, and those frames go in the HELLO's message as far as
+   * maxMessageBytes allows, the rest right behind it. SSE, resuming a session: they go in a
+   * POST /send beside the GET /sse (a new session's go in its POST /session body: `early`).
+   * Without a HELLO (a WebSocket the client tests first): the socket is open and `send` works.
    */
   open?(): void;
+  /**
+   * Before WELCOME, the server refused what went behind the HELLO: it applied none of it, or only
+   * the frames up to `ack`. Those may be sent again in another session.
+   */
+  unsent?(ack?: number): void;
   /**
    * SSE: POST /session created session `sid` with frames of `early` in its body. The server may
    * have processed them, so the session is the client's from now on, stream or not: a retry must
