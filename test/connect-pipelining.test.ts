@@ -63,13 +63,23 @@ it.each(TRANSPORTS)('%s: a message sent while the session was down reaches the s
   fx.wh.onMessage('note', (data) => void seen.push([data, client!.state]));
   const { url, proxy } = await fx.proxied();
   proxy.set({ latencyMs: 100 });
-  client = fx.client({ url, transports: [transport], adaptive: false, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
+  // SSE attempts counted as their GET /sse leaves, right after what they carry was taken.
+  let attempts = 0;
+  const counted: typeof fetch = (input, init) => {
+    if (String(input).endsWith('/sse')) attempts++;
+    return fetch(input, init);
+  };
+  client = fx.client({ url, transports: [transport], adaptive: false, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...(transport === 'sse' && { fetch: counted }) });
   await client.send('note', 1);
   const session = client.sessionId;
   proxy.set({ refuse: true });
   proxy.cutAll();
   await waitFor(() => client!.state === 'reconnecting', { what: 'the client to notice' });
   const queued = client.send('note', 2);
+  // An SSE attempt begun before the send carries nothing: the proxy lets through only those begun
+  // after it. (A WebSocket takes what it carries once its socket opened.)
+  const before = attempts;
+  if (transport === 'sse') await waitFor(() => attempts > before, { what: 'an attempt after the send' });
   proxy.set({ refuse: false });
   await queued;
   // Sent only once WELCOME had come, it would have found the client connected.
