@@ -117,7 +117,7 @@ export const sse: TransportFactory = (options, handlers) => {
       const body = takeBatch([encodeClientControl(hello), ...(options.early?.() ?? [])], Infinity, options.maxMessageBytes);
       const answer = await request(Paths.session, 'POST', { ...options.headers, 'content-type': NDJSON }, encodeBatch(body)).catch((error) => {
         // Refused before the server looked past the HELLO (protocol.md §5): fail() says so.
-        if (body.length > 1 && refused(error)) early = 'refused';
+        if (body.length > 1 && refused(asWirehopError(error))) early = 'refused';
         throw error;
       });
       const decoded = decodeServerFrame(await answer.text());
