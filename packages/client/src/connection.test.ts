@@ -54,12 +54,9 @@ function createNet() {
     sseError: {} as object,
     /** The ack the server puts in POST answers. */
     serverAck: 0,
-    /** POST /send: an HTTP error status instead of the answer... */
-    sendStatus: 200,
-    /** ...and its JSON body. */
-    sendError: {} as object,
-    /** ...or only for this many more POSTs. */
+    /** POST /send: this many more are answered 404 with `sendError` (Infinity: all of them). */
     refuseSends: 0,
+    sendError: {} as object,
     /** POST /send answers once this settles. */
     sendGate: Promise.resolve() as Promise<unknown>,
     WebSocket: undefined as unknown as WebSocketLikeConstructor,
@@ -117,9 +114,9 @@ function createNet() {
       const frames = splitBatch(String(init.body)).map(decode);
       posts.push(frames);
       await net.sendGate;
-      if (net.sendStatus !== 200 || net.refuseSends > 0) {
-        net.refuseSends = Math.max(0, net.refuseSends - 1);
-        return new Response(JSON.stringify(net.sendError), { status: net.sendStatus === 200 ? 404 : net.sendStatus });
+      if (net.refuseSends > 0) {
+        net.refuseSends--;
+        return new Response(JSON.stringify(net.sendError), { status: 404 });
       }
       const pongs = frames.flatMap((f) => (f.type === 'ping' ? [encodeFrame({ type: 'pong', n: f.n })] : []));
       return new Response(encodeBatch([encodeFrame({ type: 'ack', ack: net.serverAck }), ...pongs]), { headers: { 'content-type': NDJSON } });
@@ -467,14 +464,16 @@ describe('frames behind the HELLO of an SSE resume: a POST /send beside the GET 
 
   it('refused, it applied nothing: after session_unknown, what never reached a session is sent again', async () => {
     const { net, gaps, sent } = await resuming(1, 0, 1);
-    net.sendStatus = net.sseStatus = 404;
+    net.refuseSends = Infinity;
+    net.sseStatus = 404;
     net.sendError = net.sseError = { error: { code: 'session_unknown', message: 'restarted' } };
     await settle(20);
     expect(net.posts.map(seqs).at(-1)).toEqual(['send 1', 'send 2']);
     // send 1 went on the lost stream's POST, whose answer said nothing of it: it may have run.
     expect(gaps).toEqual([{ code: 'session_unknown', message: 'restarted', resent: 1, lost: 1 }]);
     await expect(sent[0]).resolves.toMatchObject({ code: 'session_lost' });
-    net.sendStatus = net.sseStatus = 200;
+    net.refuseSends = 0;
+    net.sseStatus = 200;
     net.serverAck = 1;
     await settle(20);
     expect(net.sessionBodies.at(-1)!.map((f) => f.type)).toEqual(['hello']);
@@ -486,11 +485,11 @@ describe('frames behind the HELLO of an SSE resume: a POST /send beside the GET 
 
   it('refused beside a stream that resumes (another node got it), it is posted again after WELCOME: no gap, nothing lost', async () => {
     const { net, client, gaps, sent } = await resuming(1, 0, 1);
-    net.sendStatus = 404;
+    net.refuseSends = Infinity;
     net.sendError = { error: { code: 'session_unknown', message: 'not on this node' } };
     await settle(20);
     expect(net.posts.map(seqs)).toEqual([['send 1'], ['send 1', 'send 2']]);
-    net.sendStatus = 200;
+    net.refuseSends = 0;
     net.serverAck = 2;
     void client.send('x', 3).catch(() => {}); // waits behind them
     net.streams[1]!.push(welcome({ resumed: true, ack: 0 }));
@@ -509,7 +508,7 @@ describe('frames behind the HELLO of an SSE resume: a POST /send beside the GET 
     net.sseError = { error: { code: 'session_unknown', message: 'restarted' } };
     await settle(20);
     expect(gaps).toEqual([]); // the stream's refusal waits
-    net.sendStatus = 404;
+    net.refuseSends = Infinity;
     net.sendError = net.sseError;
     open(undefined);
     await settle();
@@ -527,7 +526,7 @@ describe('frames behind the HELLO of an SSE resume: a POST /send beside the GET 
     expect(gaps).toEqual([]); // a deadline is no refusal: the session may live, and is resumed
     expect(net.streams).toHaveLength(1);
     net.sendGate = Promise.resolve();
-    net.sendStatus = 404;
+    net.refuseSends = Infinity;
     net.sendError = net.sseError;
     await settle(30_000);
     expect(gaps).toEqual([{ code: 'session_unknown', message: 'restarted', resent: 0, lost: 2 }]);

@@ -257,7 +257,8 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
    * outbox, for a new session only its leading subscribes and reads (Session.frames). The server
    * applies them once it attached the session, so a subscribe made before the connection was up,
    * or a message queued while it was down, is answered a round trip sooner. A switch sends none:
-   * the transport in use carries them all already.
+   * the transport in use carries them all already. Session.sent counts them from here; `link.prior`
+   * keeps what it was, for a refusal (unsent()).
    */
   function early(link: Link): string[] {
     link.prior = sess.sent;
@@ -269,6 +270,8 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
    * WELCOME.ack may not count those yet, so attach() sends only what comes after them.
    */
   function greeted(link: Link) {
+    // HELLO → WELCOME on an open socket is one round trip; an SSE resume's GET may open a
+    // connection first, so its WELCOME is no RTT sample.
     if (link.name === 'websocket') link.helloAt = Date.now();
     const frames = early(link);
     link.sent = sess.out.acked + frames.length;

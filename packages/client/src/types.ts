@@ -168,8 +168,9 @@ export interface AdaptiveOptions {
    * measured every second. The first sample that disagrees brings `sampleIntervalMs` back, and the
    * window holds at least as many samples as at that pace (`windowMs / sampleIntervalMs`), so one
    * lost PING weighs no more than it would there. A degrading link is noticed up to
-   * `steadySampleIntervalMs - sampleIntervalMs` later (4 s by default). Never above the server's heartbeat period. Set it to `sampleIntervalMs` for one pace
-   * always (a custom `policy` that reads more than RTT and loss may want that). Default 5,000.
+   * `steadySampleIntervalMs - sampleIntervalMs` later (4 s by default). Never above the server's
+   * heartbeat period. Set it to `sampleIntervalMs` for one pace always (a custom `policy` that
+   * reads more than RTT and loss may want that). Default 5,000.
    */
   steadySampleIntervalMs?: number;
   /** Samples older than this leave the window. Default 5,000. */
