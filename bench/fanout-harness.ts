@@ -1,0 +1,145 @@
+/**
+ * The moderate fan-out alone, taken apart: N clients in this process (pinned to core 1) subscribed
+ * to one server in a child process (core 0), which broadcasts at 50 a second. Prints the clients'
+ * user CPU per delivery and, per broadcast, when its first and its last delivery arrived (medians
+ * and p99 over the broadcasts). `lean` is a reference, not a product: a client written by hand for
+ * the wirehop protocol with nothing but what a delivery needs (JSON decode with the codec's
+ * checks, the sequence check, a listener, time-based acks), on a wirehop server. Between raw `ws`
+ * and it lies what the protocol costs; between it and `wirehop-ws`, what the client's layers cost.
+ * Run the kinds interleaved, several times: single runs swing by a microsecond (bench/README.md).
+ * Usage: npx tsx bench/fanout-harness.ts ws|lean|wirehop-ws|wirehop-sse [clients=500] [broadcasts=250]
+ */
+import { fork, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { createClient } from '@wirehop/client';
+import { FrameCode, decodeServerFrame } from '@wirehop/protocol';
+import { createWirehop } from '@wirehop/server';
+import WebSocket, { WebSocketServer } from 'ws';
+
+type Kind = 'ws' | 'lean' | 'wirehop-ws' | 'wirehop-sse';
+const RATE = 50;
+const ACK_DELAY_MS = 250; // the wirehop client's default (packages/client/src/acks.ts)
+
+if (process.argv[2] === 'serve') await serve(process.argv[3] === 'ws');
+else await measure(process.argv[2] as Kind, Number(process.argv[3] ?? 500), Number(process.argv[4] ?? 250));
+
+/** The server half: raw `ws` or wirehop; broadcasts `n` payloads `i|sentAt|padding` at RATE a second when told. */
+async function serve(raw: boolean): Promise<void> {
+  let broadcast: (data: string) => void;
+  if (raw) {
+    const http = createServer();
+    const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
+    await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
+    process.send!({ url: `ws://127.0.0.1:${(http.address() as { port: number }).port}` });
+    broadcast = (d) => wss.clients.forEach((ws) => ws.send(d));
+  } else {
+    const wh = createWirehop({});
+    wh.channel('bench');
+    process.send!({ url: (await wh.listen({ port: 0, hostname: '127.0.0.1' })).url });
+    broadcast = (d) => void wh.publish('bench', 'b', d);
+  }
+  process.on('message', ({ n }: { n: number }) => {
+    let i = 0;
+    const start = performance.now();
+    const timer = setInterval(() => {
+      const due = Math.floor(((performance.now() - start) * RATE) / 1000);
+      for (; i < due && i < n; i++) broadcast(`${i}|${performance.timeOrigin + performance.now()}|${'x'.repeat(40)}`);
+      if (i >= n) {
+        clearInterval(timer);
+        process.send!({ done: i });
+      }
+    }, 1);
+  });
+}
+
+/** The hand-written reference client: HELLO, SUBSCRIBE, then EVENT frames in order to `on`, acked within ACK_DELAY_MS. */
+function leanClient(url: string, on: (data: string) => void): Promise<WebSocket> {
+  return new Promise((ready, fail) => {
+    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/ws', { perMessageDeflate: false });
+    let last = 0;
+    let acked = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ack = () => {
+      timer = undefined;
+      if (last > acked) ws.send(`[${FrameCode.ack},${(acked = last)}]`);
+    };
+    ws.onopen = () => ws.send(`[${FrameCode.hello},{"v":1}]`);
+    ws.onerror = fail;
+    ws.onmessage = ({ data }) => {
+      const decoded = decodeServerFrame(data as string);
+      if (!decoded.ok) return fail(new Error(decoded.message));
+      const f = decoded.frame;
+      if (f.type === 'welcome') return ws.send(`[${FrameCode.subscribe},1,"bench"]`);
+      if (f.type === 'ping') return ws.send(`[${FrameCode.pong},${f.n}]`);
+      if (!('seq' in f) || f.seq <= last) return;
+      if (f.seq !== last + 1) return fail(new Error(`gap at ${f.seq}`));
+      last = f.seq;
+      if (f.type === 'reply') ready(ws);
+      else if (f.type === 'event' && f.event === 'b') on(f.data as string);
+      timer ??= setTimeout(ack, ACK_DELAY_MS * (1 + Math.random() / 2));
+    };
+  });
+}
+
+async function measure(kind: Kind, clients: number, broadcasts: number): Promise<void> {
+  if (!['ws', 'lean', 'wirehop-ws', 'wirehop-sse'].includes(kind)) throw new Error('kind: ws, lean, wirehop-ws or wirehop-sse');
+  const server = fork(new URL(import.meta.url), ['serve', kind === 'ws' ? 'ws' : 'wirehop'], { execArgv: process.execArgv });
+  // Pinned as the bench pins its processes; without taskset both float, and the figures with them.
+  spawnSync('taskset', ['-p', '-c', '0', String(server.pid)]);
+  spawnSync('taskset', ['-p', '-c', '1', String(process.pid)]);
+  const { url } = await new Promise<{ url: string }>((ok) => server.once('message', ok));
+  let got = 0;
+  const first = new Map<string, number>();
+  const last = new Map<string, number>();
+  const on = (d: string) => {
+    got++;
+    const [i, sentAt] = d.split('|') as [string, string];
+    const latency = performance.timeOrigin + performance.now() - Number(sentAt);
+    if (!first.has(i)) first.set(i, latency);
+    last.set(i, latency);
+  };
+  const close: Array<() => void> = [];
+  for (let i = 0; i < clients; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, clients - i) }, async () => {
+        if (kind === 'ws') {
+          const ws = new WebSocket(url, { perMessageDeflate: false });
+          ws.on('message', (d) => on(d.toString()));
+          await new Promise((ok) => ws.once('open', ok));
+          close.push(() => ws.terminate());
+        } else if (kind === 'lean') {
+          const ws = await leanClient(url, on);
+          close.push(() => ws.terminate());
+        } else {
+          const client = createClient({ url, transports: [kind === 'wirehop-sse' ? 'sse' : 'websocket'], adaptive: false });
+          const channel = client.channel('bench');
+          channel.on('b', (d) => on(d as string));
+          await client.connect();
+          await channel.subscribe();
+          close.push(() => client.close());
+        }
+      }),
+    );
+  }
+  const phase = async (n: number) => {
+    got = 0;
+    first.clear();
+    last.clear();
+    const cpu = process.cpuUsage();
+    server.send({ n });
+    await new Promise((ok) => server.once('message', ok));
+    const until = Date.now() + 2000;
+    while (got < n * clients && Date.now() < until) await new Promise((ok) => setTimeout(ok, 5));
+    const user = process.cpuUsage(cpu).user;
+    const q = (values: Iterable<number>, p: number) => {
+      const a = [...values].sort((x, y) => x - y);
+      return Number(a[Math.min(a.length - 1, Math.floor(a.length * p))]!.toFixed(2));
+    };
+    return { delivered: got, expected: n * clients, userUsPerDelivery: Number((user / got).toFixed(2)), firstP50Ms: q(first.values(), 0.5), lastP50Ms: q(last.values(), 0.5), lastP99Ms: q(last.values(), 0.99) };
+  };
+  await phase(25); // warm-up
+  console.log(kind, JSON.stringify(await phase(broadcasts)));
+  for (const c of close) c();
+  server.kill();
+  process.exit(0);
+}
