@@ -20,10 +20,9 @@ export interface FeedSubscriber {
 export interface FeedHost {
   history(channel: string, since: StreamPosition, limit: number): Promise<HistoryPage>;
   onError(error: unknown, phase: string): void;
+  /** How many out-of-order publications a feed holds while it fills a hole, before it gives up on the hole (limits.maxPendingPublications). */
+  maxPending: number;
 }
-
-/** How many out-of-order publications a feed holds while it fills a hole, before it gives up on the hole. */
-export const MAX_PENDING = 10_000;
 /** Publications asked for per history read. */
 const PAGE = 1000;
 /** Pause before a failed history read is tried again. */
@@ -104,7 +103,7 @@ export class ChannelFeed<S extends FeedSubscriber> {
   offer(epoch: string, offset: number, payload: string): void {
     if (this.closed) return;
     if (!this.ready) {
-      if (this.early.length < MAX_PENDING) this.early.push([epoch, offset, payload]);
+      if (this.early.length < this.host.maxPending) this.early.push([epoch, offset, payload]);
       return;
     }
     if (epoch !== this.epoch) {
@@ -119,7 +118,7 @@ export class ChannelFeed<S extends FeedSubscriber> {
       return;
     }
     this.pending.set(offset, payload);
-    if (this.pending.size > MAX_PENDING) {
+    if (this.pending.size > this.host.maxPending) {
       const first = Math.min(...this.pending.keys());
       this.gap('history_unavailable', `publications ${this.last + 1}..${first - 1} could not be read back in time`, { epoch: this.epoch, offset: first - 1 });
       this.drainPending();

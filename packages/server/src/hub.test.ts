@@ -169,6 +169,29 @@ describe('Hub', () => {
     expect((await broker.history('news', undefined, 10)).publications).toEqual([]); // nothing was really published
   });
 
+  it('gives up on a hole once limits.maxPendingPublications wait behind it: a GAP, then the held ones in order', async () => {
+    const broker = new MemoryBroker();
+    const errors: unknown[] = [];
+    const small = resolveOptions({ limits: { maxPendingPublications: 3 } }).limits;
+    const hub = new Hub<ReturnType<typeof subscriber>>({ limits: small, broker, history: () => ({ size: 100, ttlMs: 60_000 }), onError: (e) => errors.push(e) });
+    await broker.start({ ...hostOf(hub), request: async () => null, error: (e) => errors.push(e) });
+    const s = subscriber('s');
+    const { epoch } = await hub.subscribe(s, 'news');
+    const payload = (n: number) => JSON.stringify(['e', n]);
+    // Offset 1 never comes: 2..4 are held (three, the limit) while history is read for it.
+    for (const n of [2, 3, 4]) hub.publication('news', epoch, n, payload(n));
+    expect(s.frames).toEqual([]);
+    hub.publication('news', epoch, 5, payload(5)); // the fourth: the hole is given up
+    expect(s.frames.map((f) => f.type)).toEqual(['gap', 'event', 'event', 'event', 'event']);
+    expect(s.frames[0]).toMatchObject({ channel: 'news', code: 'history_unavailable', position: { epoch, offset: 1 } });
+    expect(events(s)).toEqual([2, 3, 4, 5]);
+    // The history read still under way finds nothing to add, and later ones follow in order.
+    await new Promise((r) => setTimeout(r, 10));
+    hub.publication('news', epoch, 6, payload(6));
+    expect(events(s)).toEqual([2, 3, 4, 5, 6]);
+    expect(errors).toEqual([]);
+  });
+
   it("states a session's own position where it arrived ahead of this node's feed", async () => {
     // A broker whose deliveries to this node lag: history already holds what the feed has not seen.
     const broker = new MemoryBroker();

@@ -161,7 +161,11 @@ export class Hub<S extends Subscriber> implements Pick<BrokerHost, 'publication'
   private async follow(channel: string): Promise<ChannelFeed<S>> {
     let feed = this.feeds.get(channel);
     if (!feed) {
-      const made = new ChannelFeed<S>(channel, { history: (c, s, l) => this.ctx.broker.history(c, s, l), onError: (e, p) => this.ctx.onError(e, p) });
+      const made = new ChannelFeed<S>(channel, {
+        history: (c, s, l) => this.ctx.broker.history(c, s, l),
+        onError: (e, p) => this.ctx.onError(e, p),
+        maxPending: this.ctx.limits.maxPendingPublications,
+      });
       this.feeds.set(channel, (feed = made));
       this.starting.set(
         made,

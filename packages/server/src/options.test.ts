@@ -26,6 +26,7 @@ describe('resolveOptions', () => {
       maxSubscriptions: 1024,
       maxPendingFrames: 10_000,
       handlersInFlight: 64,
+      maxPendingPublications: 10_000,
     });
     expect(typeof o.onError).toBe('function');
   });

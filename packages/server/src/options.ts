@@ -67,6 +67,8 @@ export const ServerDefaults = {
   maxPendingFrames: 10_000,
   /** Request and message handlers of one session running at once; the next waits for one to settle. */
   handlersInFlight: 64,
+  /** Publications of one channel a node holds out of order while it reads the missing ones back from the broker. */
+  maxPendingPublications: 10_000,
 } as const;
 
 /** Every limit's default: the shared ones, and the server's own. */
@@ -78,6 +80,7 @@ const LIMIT_DEFAULTS = {
   maxSubscriptions: ServerDefaults.maxSubscriptions,
   maxPendingFrames: ServerDefaults.maxPendingFrames,
   handlersInFlight: ServerDefaults.handlersInFlight,
+  maxPendingPublications: ServerDefaults.maxPendingPublications,
 };
 
 const TOP_KEYS = new Set([
@@ -88,7 +91,7 @@ const TOP_KEYS = new Set([
 const LIMIT_KEYS = [
   'maxMessageBytes', 'maxBatchBytes', 'maxBatchFrames', 'postsInFlight', 'postWaitMs', 'replayBufferFrames', 'replayBufferBytes',
   'highWaterMarkBytes', 'maxChannelLength', 'maxNameLength', 'maxEarlyMessages', 'maxSubscriptions',
-  'maxPendingFrames', 'handlersInFlight',
+  'maxPendingFrames', 'handlersInFlight', 'maxPendingPublications',
 ] as const;
 
 /** setTimeout clamps larger delays to 1 ms, which would turn a long timeout into a busy loop. */

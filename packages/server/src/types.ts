@@ -90,7 +90,7 @@ export type UpgradableServer = HttpServer | HttpsServer | Http2Server | Http2Sec
 
 /**
  * Size limits. Each defaults to the same-named entry of the protocol's Defaults (postsInFlight,
- * postWaitMs, maxEarlyMessages, maxSubscriptions, maxPendingFrames and handlersInFlight, server-only, to the values
+ * postWaitMs, maxEarlyMessages, maxSubscriptions, maxPendingFrames, handlersInFlight and maxPendingPublications, server-only, to the values
  * given below); docs/guide.md says what happens when one is reached.
  */
 export interface ServerLimits {
@@ -143,6 +143,15 @@ export interface ServerLimits {
    * instead of the server's memory. 1 runs them one at a time.
    */
   handlersInFlight: number;
+  /**
+   * Publications of one channel a node holds out of order (10,000): a broker may deliver a later
+   * one before an earlier one it lost or delayed, and the node reads the missing ones back from
+   * history meanwhile. One more gives up on the hole: the channel's subscribers get a GAP frame
+   * (`history_unavailable`) for what is missing, then the held publications in order. Before the
+   * channel's broker subscription is in place, publications beyond it are not held; they are read
+   * back from history like any other hole.
+   */
+  maxPendingPublications: number;
 }
 
 /** Options of {@link createWirehop}. Every number is validated at construction. */
