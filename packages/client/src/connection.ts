@@ -323,9 +323,6 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
         return link === next ? (link.job ? adopt(link, f) : welcome(link, f)) : undefined;
       case 'bye':
       case 'error':
-        // Before WELCOME, the server refused the HELLO, and with it what its message carried
-        // (protocol.md §4). SSE posts those frames apart: their own answer says (sse.ts).
-        if (link.name === 'websocket') unsent(link);
         // A server with no record of the session (restarted, or forgot it long ago) cannot know how
         // far it got: its BYE says ack 0, which means "unknown", never "nothing was processed"
         // (protocol.md §3). Read it so here, where the frame is read; a 404 answer has no ack either.

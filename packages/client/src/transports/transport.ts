@@ -58,7 +58,8 @@ export interface TransportHandlers {
   open?(): void;
   /**
    * Before WELCOME, the server refused what went behind the HELLO: it applied none of it, or only
-   * the frames up to `ack`. Those may be sent again in another session.
+   * the frames up to `ack`. Those may be sent again in another session. Called before the refusal
+   * itself arrives (handlers.frame or close), and only when frames did go behind the HELLO.
    */
   unsent?(ack?: number): void;
   /**

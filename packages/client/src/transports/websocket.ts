@@ -60,6 +60,8 @@ export const websocket: TransportFactory = (options, handlers) => {
    * frame, and the server answers them with the WELCOME.
    */
   let greeting: string[] | undefined;
+  /** Frames went behind the HELLO, and nothing has answered it yet. */
+  let carried = false;
   socket.onopen = () => {
     if (done) return;
     if (!options.hello) return handlers.open?.();
@@ -67,6 +69,7 @@ export const websocket: TransportFactory = (options, handlers) => {
     handlers.open?.();
     greeting = undefined;
     if (done) return;
+    carried = frames.length > 1;
     socket.send(takeBatch(frames, Infinity, options.maxMessageBytes).join('\n'));
     for (const frame of frames) socket.send(frame);
   };
@@ -77,6 +80,9 @@ export const websocket: TransportFactory = (options, handlers) => {
     const decoded = decodeServerFrame(data);
     if (!decoded.ok) return fail(new WirehopError(decoded.code, decoded.message));
     const frame = decoded.frame;
+    // The first frame answers the HELLO: a refusal refuses what its message carried too (protocol.md §4).
+    if (carried && (frame.type === 'error' || frame.type === 'bye')) handlers.unsent?.();
+    carried = false;
     // The server takes several frames per message: as many as its WELCOME says, in maxMessageBytes.
     if (frame.type === 'welcome' && frame.batch) batch = { frames: frame.batch, bytes: frame.maxMessageBytes };
     handlers.frame(frame, data.length);
