@@ -689,6 +689,33 @@ describe('switching SSE → WebSocket', () => {
     expect(net.streams[0]!.aborted).toBe(false);
   });
 
+  it('a candidate refused after its HELLO leaves what the live link sent counted as sent: a gap later says it may have run', async () => {
+    const net = createNet();
+    const { client } = await onSse(net, { reconnect: { initialDelayMs: 10, maxDelayMs: 10 } });
+    const gaps: unknown[] = [];
+    client.on('gap', (g) => gaps.push(g));
+    const switched = client.switchTransport('websocket').catch((e: unknown) => e);
+    await settle();
+    const ws = net.sockets[0]!;
+    ws.open();
+    ws.push({ type: 'pong', n: (ws.sent[0] as { n: number }).n });
+    expect(types(ws.sent)).toEqual(['ping', 'hello']);
+    // While the candidate waits for its WELCOME, the stream carries the session: this send is posted.
+    const maybe = client.send('x', 1).catch((e: unknown) => e);
+    await settle();
+    expect(net.posts.flat().map((f) => f.type)).toContain('send');
+    ws.push({ type: 'error', code: 'server_draining', message: 'shutting down' });
+    await settle();
+    expect(await switched).toMatchObject({ code: 'transport_failed' });
+    expect(client.transport).toBe('sse');
+    // The server forgets the session: the send went out on SSE, unacked, so it may have run. Were the
+    // refusal read as unsending it, the new session would run it a second time.
+    net.streams[0]!.push({ type: 'bye', code: 'session_unknown', message: 'restarted', ack: 0 });
+    await settle();
+    expect(gaps).toEqual([{ code: 'session_unknown', message: 'restarted', resent: 0, lost: 1 }]);
+    await expect(maybe).resolves.toMatchObject({ code: 'session_lost' });
+  });
+
   it('a socket that never opens is abandoned after websocketTimeoutMs', async () => {
     const net = createNet();
     const { client } = await onSse(net, { adaptive: { websocketTimeoutMs: 700, probe: false } });
