@@ -323,6 +323,24 @@ describe('frames behind the HELLO in the POST /session body (SSE)', () => {
     expect(net2.requests.find((r) => r.path === '/session')?.headers['content-type']).toBe(NDJSON);
   });
 
+  it('what did not fit the body never left: a gap without an ack sends it again, and only the body is told it may have run', async () => {
+    const net = createNet();
+    const { client } = track(start(net, { adaptive: false, transports: ['sse'], maxMessageBytes: 100, reconnect: { initialDelayMs: 10, maxDelayMs: 10 } }));
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const gaps: unknown[] = [];
+    client.on('gap', (g) => gaps.push(g));
+    const reads = ['a', 'b', 'c'].map((c) => client.channel(c.repeat(40)).presence().catch((e: unknown) => e)); // 48 bytes each: one fits
+    net.sseStatus = 404;
+    net.sseError = { error: { code: 'session_unknown', message: 'gone' } };
+    await settle();
+    expect(types(net.sessionBodies[0]!)).toEqual(['hello', 'presence']);
+    expect(gaps).toEqual([{ code: 'session_unknown', message: 'gone', resent: 2, lost: 1 }]);
+    await expect(reads[0]).resolves.toMatchObject({ code: 'session_lost' });
+    net.sseStatus = 200;
+    await settle(20);
+    expect(net.sessionBodies[1]!.map((f) => ('seq' in f ? `${f.type} ${f.seq}` : f.type))).toEqual(['hello', 'presence 1']);
+  });
+
   it('a session that ends before its stream came, after it took frames from the body, is a gap with the ack its end carries', async () => {
     const net = createNet();
     const { client } = track(start(net, { adaptive: false, transports: ['sse'], reconnect: { initialDelayMs: 10, maxDelayMs: 10 } }));

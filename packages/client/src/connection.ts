@@ -223,7 +223,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
    * An SSE stream first takes a tab slot (tab-slots.ts); no timer runs while it waits for one.
    */
   function open(link: Link, hello: HelloFrame | undefined, ms: number) {
-    const go = () => openLink(link, { url: base, hello, early: () => early(link), headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, http, maxMessageBytes: sess.maxMessageBytes }, ms, hooks);
+    const go = () => openLink(link, { url: base, hello, early: (bytes) => early(link, bytes), headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, http, maxMessageBytes: sess.maxMessageBytes }, ms, hooks);
     if (link.name !== 'sse' || !slots) return go();
     void slots.take((error) => busy(link, error)).then((ok) => ok && link === next && go());
   }
@@ -260,9 +260,9 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
    * the transport in use carries them all already. Session.sent counts them from here; `link.prior`
    * keeps what it was, for a refusal (unsent()).
    */
-  function early(link: Link): string[] {
+  function early(link: Link, bytes?: number): string[] {
     link.prior = sess.sent;
-    return link.job ? [] : sess.frames(sess.out.acked, PIPELINED_FRAMES, true);
+    return link.job ? [] : sess.frames(sess.out.acked, PIPELINED_FRAMES, true, bytes);
   }
 
   /**

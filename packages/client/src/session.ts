@@ -138,13 +138,16 @@ export class Session {
    * `early`: they go behind a HELLO before WELCOME (protocol.md §4, §5). For a new session that is
    * only the leading run of repeatable ones: if the attempt fails before the client learns the
    * session, it cannot tell whether the server processed them, and sends them again in another.
-   * A resume takes them all: the server drops by seq what it has.
+   * A resume takes them all: the server drops by seq what it has. `bytes`: what they may fill, a
+   * newline after each; those taken count as sent, so a bound the caller applies later would not do.
    */
-  frames(after: number, max = Infinity, early = false): string[] {
+  frames(after: number, max = Infinity, early = false, bytes = Infinity): string[] {
     const frames: string[] = [];
     for (const [seq, it] of this.out.after(after)) {
       if (frames.length === max || (early && !this.sid && !repeatable(it.code))) break;
-      frames.push(encodeWithTail(it.code, seq, it.tail));
+      const frame = encodeWithTail(it.code, seq, it.tail);
+      if ((bytes -= utf8Length(frame) + 1) < 0) break;
+      frames.push(frame);
       if (seq > this.sent) this.sent = seq;
     }
     return frames;

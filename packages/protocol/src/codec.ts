@@ -126,7 +126,8 @@ export function encodeClientControl(frame: ClientControlFrame): string {
 const bad = (message: string): DecodeError => ({ ok: false, code: 'bad_frame', message });
 
 const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+/** A count on the wire (an ack, a retry hint, an offset): a non-negative safe integer. */
+export const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
 /** Epochs are short opaque strings; 64 characters leaves room for any broker's. */

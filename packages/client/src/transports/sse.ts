@@ -33,12 +33,14 @@ import {
   decodeServerFrame,
   encodeBatch,
   encodeClientControl,
+  isCount,
   splitBatch,
+  utf8Length,
 } from '@wirehop/protocol';
 import type { HttpAnswer } from '../http.js';
 import { asWirehopError, takeBatch, type TransportFactory } from './transport.js';
 
-const count = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
+const count = (v: unknown) => (isCount(v) ? v : undefined);
 
 /** The server answered with one of its error codes: it refused the request, rather than the network losing it. */
 const refused = (error: WirehopError) => error.code !== 'transport_failed' && error.detail?.status !== undefined;
@@ -114,7 +116,8 @@ export const sse: TransportFactory = (options, handlers) => {
       // What the outbox holds follows the HELLO, as far as the body stays within maxMessageBytes: the
       // server applies it as it creates the session, a round trip before a POST /send could, and
       // the stream's WELCOME.ack counts what it applied. The client sends the rest after WELCOME.
-      const body = takeBatch([encodeClientControl(hello), ...(options.early?.() ?? [])], Infinity, options.maxMessageBytes);
+      const first = encodeClientControl(hello);
+      const body = [first, ...(options.early?.(options.maxMessageBytes - utf8Length(first) - 1) ?? [])];
       const answer = await request(Paths.session, 'POST', { ...options.headers, 'content-type': NDJSON }, encodeBatch(body)).catch((error) => {
         // Refused before the server looked past the HELLO (protocol.md §5): fail() says so.
         if (body.length > 1 && refused(asWirehopError(error))) early = 'refused';

@@ -24,10 +24,11 @@ export interface TransportOptions {
   hello?: HelloFrame;
   /**
    * SSE, a new session: what goes behind the HELLO in the POST /session body (protocol.md §5), as
-   * far as maxMessageBytes allows. The server applies them as it creates the session, and the
-   * stream's WELCOME.ack counts what it applied.
+   * many as fit `bytes` (a newline after each): the body's room once the HELLO is in. The server
+   * applies them as it creates the session, and the stream's WELCOME.ack counts what it applied.
+   * What is taken counts as sent (Session.sent), so all of it must go.
    */
-  early?: () => string[];
+  early?: (bytes: number) => string[];
   /** Extra headers for HTTP requests (and WebSocket where the constructor takes them). */
   headers: Record<string, string>;
   WebSocket: WebSocketLikeConstructor | undefined;
