@@ -82,6 +82,8 @@ export interface Connection {
 }
 
 const endsSession = ({ code }: WirehopError) => isErrorCode(code) && ErrorCodes[code].endsSession;
+/** The server refused for its own state, not the transport's (CodeInfo.sameTransport). */
+const sameTransport = ({ code }: WirehopError) => isErrorCode(code) && 'sameTransport' in ErrorCodes[code];
 
 /**
  * The connection of one client.
@@ -480,7 +482,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       next = undefined;
       if (!link.job) return failed(link, error);
       // A switch candidate: the session stays where it was, if it still is anywhere.
-      if (error.code !== 'server_draining') ad?.failed(link.name, Date.now());
+      if (!sameTransport(error)) ad?.failed(link.name, Date.now());
       reject(link, error);
       if (cur?.name !== 'sse') slots?.free();
       if (!cur || endsSession(error)) drop(error);
@@ -505,7 +507,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     events.emit('error', error);
     // A node shutting down, or full (for everyone, or for this user): the balancer may send the
     // retry elsewhere, and this transport is fine. A full one says when to come back (protocol.md §3).
-    if (error.code === 'server_draining' || error.code === 'server_busy' || error.code === 'too_many_sessions') {
+    if (sameTransport(error)) {
       roundStart = ti;
       return retry(false, error.detail?.retryMs);
     }

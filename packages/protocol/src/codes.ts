@@ -11,6 +11,12 @@ export interface CodeInfo {
   close: number;
   /** True when the session is gone: the client must start a new one and signal a gap. */
   endsSession: boolean;
+  /**
+   * A refusal for the server's own state (shutting down while others take over, or full), not the
+   * transport's: the client tries the same transport again, after `retryMs` when the error has one,
+   * and counts nothing against the transport.
+   */
+  sameTransport?: true;
 }
 
 export const ErrorCodes = {
@@ -35,13 +41,13 @@ export const ErrorCodes = {
   replay_unavailable: { status: 410, close: 4410, endsSession: true },
   session_closed: { status: 410, close: 4000, endsSession: true },
   server_closing: { status: 503, close: 4503, endsSession: true },
-  server_draining: { status: 503, close: 4003, endsSession: false },
+  server_draining: { status: 503, close: 4003, endsSession: false, sameTransport: true },
   superseded: { status: 409, close: 4001, endsSession: false },
   heartbeat_timeout: { status: 408, close: 4002, endsSession: false },
   broker_unavailable: { status: 503, close: 4503, endsSession: false },
   history_unavailable: { status: 410, close: 4410, endsSession: false },
-  server_busy: { status: 503, close: 4503, endsSession: false },
-  too_many_sessions: { status: 429, close: 4429, endsSession: false },
+  server_busy: { status: 503, close: 4503, endsSession: false, sameTransport: true },
+  too_many_sessions: { status: 429, close: 4429, endsSession: false, sameTransport: true },
   // application
   no_handler: { status: 404, close: 4404, endsSession: false },
   handler_error: { status: 500, close: 4500, endsSession: false },
