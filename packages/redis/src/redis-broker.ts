@@ -35,7 +35,6 @@ function defineScripts(client: Redis) {
     leave: define('wirehopLeave', 1, lua.LEAVE),
     claim: define('wirehopClaim', 2, lua.CLAIM),
     release: define('wirehopRelease', 2, lua.RELEASE),
-    owner: define('wirehopOwner', 1, lua.OWNER),
     send: define('wirehopSend', 1, lua.SEND),
     sendToOwner: define('wirehopSendToOwner', 1, lua.SEND_TO_OWNER),
     others: define('wirehopOthers', 1, lua.OTHERS),
@@ -326,14 +325,6 @@ export class RedisBroker implements Broker {
     await this.scripts.release(this.keys.session(sid), this.keys.nodeSessions(this.nodeId), this.nodeId, sid).catch((e) => {
       throw unavailable(e, `could not release session ${sid}`);
     });
-  }
-
-  async sessionOwner(sid: string): Promise<string | undefined> {
-    this.assertStarted();
-    const owner = await this.scripts.owner(this.keys.session(sid), this.options.prefix).catch((e) => {
-      throw unavailable(e, `could not look up session ${sid}`);
-    });
-    return typeof owner === 'string' ? owner : undefined;
   }
 
   async endSession(sid: string, record: EndedSession, ttlMs: number): Promise<void> {

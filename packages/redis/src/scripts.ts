@@ -279,16 +279,6 @@ return 1
 `;
 
 /**
- * owner. KEYS: session key. ARGV: prefix. The claim and the owner's liveness are read together so
- * the answer is a node that was alive at that moment. Returns the node id or false.
- */
-export const OWNER = `
-local owner = redis.call('GET', KEYS[1])
-if owner and redis.call('EXISTS', ARGV[1] .. 'node:' .. owner) == 1 then return owner end
-return false
-`;
-
-/**
  * others. KEYS: nodes set. ARGV: prefix, this node's id. How many other registered nodes are alive.
  */
 export const OTHERS = `

@@ -118,8 +118,6 @@ export interface Broker {
   releaseSession(sid: string): Promise<void>;
   /** How many other nodes are alive: those that could take this node's sessions over. */
   otherNodes(): Promise<number>;
-  /** The live node holding `sid`, or undefined when none does (never claimed, released, or its node died). */
-  sessionOwner(sid: string): Promise<string | undefined>;
   /**
    * Session `sid` ended: keep `record` for `ttlMs`, so that a late resume reaching another node
    * learns how far the session got, as it would on the node where it ended. A single-node broker
@@ -131,9 +129,9 @@ export interface Broker {
   /** Sends `message` to node `nodeId`'s `host.request` and resolves with its answer; rejects on timeout. */
   request(nodeId: string, message: Json, timeoutMs: number): Promise<Json>;
   /**
-   * {@link request} to the live node holding session `sid` (see {@link sessionOwner}), looked up in
-   * the same round trip: resolves with that node and its answer, or undefined (nothing sent) when
-   * no node other than this one holds the session.
+   * {@link request} to the live node holding session `sid` (its last {@link claimSession}), looked
+   * up in the same round trip: resolves with that node and its answer, or undefined (nothing sent)
+   * when no node other than this one holds the session: never claimed, released, or its node died.
    */
   requestOwner(sid: string, message: Json, timeoutMs: number): Promise<{ owner: string; answer: Json } | undefined>;
 }

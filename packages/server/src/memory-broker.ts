@@ -194,9 +194,6 @@ export class MemoryBroker implements Broker {
   async otherNodes(): Promise<number> {
     return 0;
   }
-  async sessionOwner(): Promise<string | undefined> {
-    return undefined;
-  }
   async endSession(): Promise<void> {}
   async endedSession(): Promise<EndedSession | undefined> {
     return undefined;
