@@ -118,9 +118,9 @@ export function resume<U extends UserBase>(core: HandshakeCore<U>, sid: string, 
     }
     case 'live': {
       const session = found.session;
-      const check = session.checkResume(ack);
-      if (check === 'bad_ack') return refuse('bad_ack', `ack ${ack} is ahead of the last frame sent (${session.held.lastSeq})`);
-      return { ok: true, session, resumed: true, ack: session.resumeFrom(ack) };
+      const from = session.resumeFrom(ack);
+      if (from === undefined) return refuse('bad_ack', `ack ${ack} is ahead of the last frame sent (${session.held.lastSeq})`);
+      return { ok: true, session, resumed: true, ack: from };
     }
   }
 }

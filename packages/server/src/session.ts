@@ -40,9 +40,6 @@ export interface SessionHost<U extends UserBase> {
 /** Outcome of a client reliable frame arriving. */
 export type Arrival = 'accepted' | 'duplicate' | 'out_of_order' | 'overloaded' | 'closed';
 
-/** Outcome of checking a resume point (protocol.md §3). */
-export type ResumeCheck = 'ok' | 'bad_ack';
-
 type State = 'open' | 'ending' | 'ended';
 
 /** What moves with a session to another server process (nodes.ts). JSON all through. */
@@ -303,24 +300,20 @@ export class ServerSession<U extends UserBase = UserBase> implements Session<U> 
 
   // ---- attach / detach ---------------------------------------------------------------------
 
-  /** Checks a client's resume point against what was sent (protocol.md §3). */
-  checkResume(ack: number): ResumeCheck {
-    return ack > this.out.lastSeq ? 'bad_ack' : 'ok';
-  }
-
   /**
-   * Where a replay for resume point `ack` starts after: `ack`, or what the client acked if that is
-   * more. A resume point below its own ack is stale, not a loss: the client acked those frames,
-   * so it has them (it resumed on a new transport while it went on acking on the old one,
-   * protocol.md §6), and they are freed here.
+   * Where a replay for resume point `ack` starts after (protocol.md §3): `ack`, or what the client
+   * acked if that is more; undefined if `ack` is ahead of the last frame sent (bad_ack). A resume
+   * point below its own ack is stale, not a loss: the client acked those frames, so it has them (it
+   * resumed on a new transport while it went on acking on the old one, protocol.md §6), and they
+   * are freed here.
    */
-  resumeFrom(ack: number): number {
-    return Math.max(ack, this.out.acked);
+  resumeFrom(ack: number): number | undefined {
+    return ack > this.out.lastSeq ? undefined : Math.max(ack, this.out.acked);
   }
 
   /**
    * Makes `d` the downstream: supersedes the previous one, writes WELCOME, replays every frame
-   * after the client's `ack`, then streams live. Call checkResume first.
+   * after the client's `ack`, then streams live. `ack` comes from resumeFrom.
    */
   attach(d: Downstream, ack: number, welcome: string, now: number): void {
     const old = this.downstream;
