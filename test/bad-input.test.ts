@@ -290,6 +290,43 @@ describe('sessions per server', () => {
     await stillHealthy(bystander);
   });
 
+  it('a new session is refused with server_busy while the event loop ran later than maxEventLoopDelayMs; resumes are not, and it lets new ones in once caught up', async () => {
+    const { bystander } = await setup({ maxEventLoopDelayMs: 250, busyRetryMs: 1_500 });
+    const { raw: held, welcome } = await wsSession(fx!.url);
+    const refusedWs = await rawWs(fx!.url);
+    // The process (server and clients alike) falls 800 ms behind: its 100 ms timer fires that late.
+    const until = Date.now() + 800;
+    while (Date.now() < until) {
+      // a loop this busy is what the limit is for
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0)); // the late sample is taken first
+    refusedWs.send(hello());
+    expect(await refusedWs.next('error')).toEqual({ type: 'error', code: 'server_busy', message: expect.stringMatching(/event loop ran \d+ ms late, over maxEventLoopDelayMs \(250\)/), retryMs: 1_500 });
+    expect((await refusedWs.closed).code).toBe(4503);
+    const refusedSse = await rawHandshake(fx!.url);
+    expect([refusedSse.status, refusedSse.json.error.code, refusedSse.headers.get('retry-after')]).toEqual([503, 'server_busy', '2']);
+    // A session that exists is no new one: it resumes.
+    held.ws.terminate();
+    const again = await rawWs(fx!.url);
+    again.send(hello({ sid: welcome.sid, token: welcome.token, ack: 0 }));
+    expect(await again.next('welcome')).toMatchObject({ sid: welcome.sid, resumed: true });
+    await stillHealthy(bystander);
+    // Caught up (a second of timers on time): new sessions come in again.
+    let status = 0;
+    for (const deadline = Date.now() + 10_000; status !== 200 && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) status = (await rawHandshake(fx!.url)).status;
+    expect(status).toBe(200);
+  });
+
+  it('maxEventLoopDelayMs of 0, the default, never refuses for a late event loop', async () => {
+    await setup();
+    const until = Date.now() + 800;
+    while (Date.now() < until) {
+      // as late as above
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect((await rawHandshake(fx!.url)).status).toBe(200);
+  });
+
   for (const transports of [['websocket', 'sse'], ['sse']] as const) {
     it(`a client refused with server_busy (${transports.join(', ')}) waits for the hint, keeps its transport and its outbox, and gets in once there is room`, async () => {
       const { bystander } = await setup({ maxSessions: 2, busyRetryMs: 300 });

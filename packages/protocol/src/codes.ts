@@ -96,7 +96,7 @@ export const ErrorMeanings: Readonly<Record<ErrorCode, string>> = {
   heartbeat_timeout: 'Nothing was heard from the peer within heartbeatMs + heartbeatTimeoutMs.',
   broker_unavailable: 'The broker connecting the server nodes (e.g. Redis) is unreachable; the operation was not carried out.',
   history_unavailable: "A channel's publications could not be delivered: its history no longer holds them, or they were more than a session could take at once (a GAP frame).",
-  server_busy: 'The server holds maxSessions sessions and opens no new one: retry after the retryMs it says.',
+  server_busy: 'The server opens no new session now (it holds maxSessions, or its event loop runs late): retry after the retryMs it says.',
   too_many_sessions: 'The user already has maxSessionsPerUser sessions on this server: end one first.',
   // application
   no_handler: 'No request handler is registered for this method.',

@@ -14,6 +14,7 @@ import {
   type HelloFrame,
 } from '@wirehop/protocol';
 import type { ResolvedOptions } from './options.js';
+import type { LoopDelay } from './timers.js';
 import type { ServerSession } from './session.js';
 import type { SessionRegistry } from './sessions.js';
 import type { AuthContext, UserBase } from './types.js';
@@ -25,6 +26,8 @@ export type Closing = 'server_closing' | 'server_draining';
 export interface HandshakeCore<U extends UserBase> {
   readonly options: ResolvedOptions<U>;
   readonly registry: SessionRegistry<ServerSession<U>>;
+  /** How far behind the event loop runs (maxEventLoopDelayMs). */
+  readonly loop: LoopDelay;
   /**
    * Why everything new is refused while the server closes: `server_draining` while other servers
    * can take its sessions over (nothing is lost, the client resumes there), else `server_closing`.
@@ -73,12 +76,15 @@ export function refuse(code: ErrorCode, message?: string, ack?: number): Refusal
 }
 
 /**
- * Why this process opens no new session now, or undefined: it holds maxSessions (come back after
- * the hint), or, once the user is known, that user holds maxSessionsPerUser.
+ * Why this process opens no new session now, or undefined: it holds maxSessions, or its event loop
+ * ran more than maxEventLoopDelayMs late within the last second (come back after the hint), or,
+ * once the user is known, that user holds maxSessionsPerUser.
  */
-function full<U extends UserBase>({ options, registry }: HandshakeCore<U>, userId?: string): Refusal | undefined {
+function full<U extends UserBase>({ options, registry, loop }: HandshakeCore<U>, userId?: string): Refusal | undefined {
   const { maxSessions, maxSessionsPerUser, busyRetryMs } = options;
   if (registry.size >= maxSessions) return { ...refuse('server_busy', `the server holds maxSessions (${maxSessions}) sessions; retry in ${busyRetryMs} ms`), retryMs: busyRetryMs };
+  const late = loop.over();
+  if (late !== undefined) return { ...refuse('server_busy', `the server's event loop ran ${late} ms late, over maxEventLoopDelayMs (${loop.limitMs}); retry in ${busyRetryMs} ms`), retryMs: busyRetryMs };
   if (userId !== undefined && maxSessionsPerUser > 0 && registry.sessionsOf(userId) >= maxSessionsPerUser)
     return refuse('too_many_sessions', `this user holds maxSessionsPerUser (${maxSessionsPerUser}) sessions here; end one first`);
   return undefined;

@@ -28,6 +28,7 @@ describe('resolveOptions', () => {
       handlersInFlight: 64,
       maxPendingPublications: 10_000,
     });
+    expect(o.maxEventLoopDelayMs).toBe(0);
     expect(typeof o.onError).toBe('function');
   });
 
@@ -47,6 +48,7 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ limits: { maxSubscriptions: 0 } })).toThrow(/limits\.maxSubscriptions must be an integer from 1/);
     expect(() => resolveOptions({ limits: { maxPendingFrames: 63 } })).toThrow(/limits\.maxPendingFrames must be an integer from 64/);
     expect(() => resolveOptions({ limits: { handlersInFlight: 0 } })).toThrow(/limits\.handlersInFlight must be an integer from 1/);
+    expect(() => resolveOptions({ maxEventLoopDelayMs: -1 })).toThrow(/options\.maxEventLoopDelayMs must be an integer from 0/);
     expect(() => resolveOptions({ path: 'wirehop' })).toThrow(/options\.path/);
     expect(() => resolveOptions({ origins: ['https://a.example/path'] })).toThrow(/not an origin/);
     expect(() => resolveOptions({ cors: { credentials: 'yes' as unknown as boolean } })).toThrow(/cors\.credentials/);

@@ -32,6 +32,7 @@ export interface ResolvedOptions<U extends UserBase = UserBase> {
   maxEventStreams: number;
   maxSessions: number;
   maxSessionsPerUser: number;
+  maxEventLoopDelayMs: number;
   busyRetryMs: number;
   drainMs: number;
   onError: (error: unknown, where: { session?: Session<U>; phase: string }) => void;
@@ -51,6 +52,8 @@ export const ServerDefaults = {
   maxSessions: 100_000,
   /** Live sessions of one user id in one process; 0: no limit (guests may share an id). */
   maxSessionsPerUser: 0,
+  /** How late the event loop may run before new sessions are refused with server_busy; 0: never. */
+  maxEventLoopDelayMs: 0,
   /** How long a client refused with server_busy is told to wait before it tries again. */
   busyRetryMs: 5_000,
   /** POST /send bodies of one session in flight at once (the server applies them in order). */
@@ -86,7 +89,7 @@ const LIMIT_DEFAULTS = {
 const TOP_KEYS = new Set([
   'path', 'authenticate', 'origins', 'cors', 'heartbeatMs', 'heartbeatTimeoutMs', 'sessionTtlMs', 'helloTimeoutMs',
   'tombstoneTtlMs', 'maxTombstones', 'ackEvery', 'ackDelayMs', 'limits', 'onError', 'broker', 'history',
-  'maxEventStreams', 'maxSessions', 'maxSessionsPerUser', 'busyRetryMs', 'drainMs',
+  'maxEventStreams', 'maxSessions', 'maxSessionsPerUser', 'maxEventLoopDelayMs', 'busyRetryMs', 'drainMs',
 ]);
 const LIMIT_KEYS = [
   'maxMessageBytes', 'maxBatchBytes', 'maxBatchFrames', 'postsInFlight', 'postWaitMs', 'replayBufferFrames', 'replayBufferBytes',
@@ -223,6 +226,7 @@ export function resolveOptions<U extends UserBase>(options: ServerOptions<U> = {
     maxEventStreams: integer('maxEventStreams', o.maxEventStreams, ServerDefaults.maxEventStreams, 0),
     maxSessions: integer('maxSessions', o.maxSessions, ServerDefaults.maxSessions, 1),
     maxSessionsPerUser: integer('maxSessionsPerUser', o.maxSessionsPerUser, ServerDefaults.maxSessionsPerUser, 0),
+    maxEventLoopDelayMs: integer('maxEventLoopDelayMs', o.maxEventLoopDelayMs, ServerDefaults.maxEventLoopDelayMs, 0, MAX_TIMER_MS),
     busyRetryMs: integer('busyRetryMs', o.busyRetryMs, ServerDefaults.busyRetryMs, 0, MAX_TIMER_MS),
     drainMs: integer('drainMs', o.drainMs, ServerDefaults.drainMs, 0, MAX_TIMER_MS),
     onError: optionalFunction<ResolvedOptions<U>['onError']>('onError', o.onError) ?? defaultOnError,

@@ -67,6 +67,51 @@ export class Sweeper {
   }
 }
 
+/** How often the event loop's delay is sampled, and how long a late sample counts. */
+const LOOP_SAMPLE_MS = 100;
+const LOOP_WINDOW_MS = 1000;
+
+/**
+ * How far behind this process's event loop runs: a timer every 100 ms, and how late it fired
+ * (ServerOptions.maxEventLoopDelayMs). A process that far behind serves its sessions late already,
+ * and every new session (authenticate(), WELCOME, its subscriptions) puts it further behind.
+ */
+export class LoopDelay {
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private last = 0;
+  /** The latest sample over the limit: how late, and when (performance.now()). */
+  private late = 0;
+  private lateAt = -Infinity;
+
+  constructor(readonly limitMs: number) {}
+
+  /** Samples from now on; a limit of 0 samples nothing. */
+  start(): void {
+    if (this.limitMs <= 0 || this.timer) return;
+    this.last = performance.now();
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      const late = now - this.last - LOOP_SAMPLE_MS;
+      this.last = now;
+      if (late > this.limitMs) {
+        this.late = late;
+        this.lateAt = now;
+      }
+    }, LOOP_SAMPLE_MS);
+    this.timer.unref();
+  }
+
+  /** How late, in ms, a timer fired within the last second, when it was over the limit; else undefined. */
+  over(): number | undefined {
+    return performance.now() - this.lateAt < LOOP_WINDOW_MS ? Math.round(this.late) : undefined;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
 /** What the ack scheduler needs of a session. */
 export interface Ackable {
   readonly processed: number;

@@ -227,6 +227,16 @@ export interface ServerOptions<U extends UserBase = UserBase> {
    */
   maxSessionsPerUser?: number;
   /**
+   * Overload shedding: while this process's event loop ran more than this many ms late within the
+   * last second (a timer sampled every 100 ms), a new session is refused before authenticate() runs,
+   * with `server_busy` and a retry hint of `busyRetryMs`, as past maxSessions. A process that far
+   * behind already serves its sessions late, and a crowd of new ones (a reconnect storm after a
+   * restart) would put it further behind; the balancer may send the retry to another process.
+   * Resumes are never refused for it: those sessions exist already. 0, the default, never refuses;
+   * a few hundred ms suits most servers (a healthy Node process runs its timers within a few ms).
+   */
+  maxEventLoopDelayMs?: number;
+  /**
    * The retry hint of a `server_busy` refusal, in ms (5_000): the ERROR frame's `retryMs`, the
    * HTTP body's `retryMs` and `Retry-After` header. The reference client waits a random time
    * between it and twice it, so that a crowd refused at once comes back spread out.

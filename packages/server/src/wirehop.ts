@@ -20,7 +20,7 @@ import { originAllowed } from './origin.js';
 import { ServerSession, type SessionHost, type SessionState } from './session.js';
 import type { Closing } from './handshake.js';
 import { SessionRegistry } from './sessions.js';
-import { AckScheduler, Sweeper, sessionDue, sweepInterval } from './timers.js';
+import { AckScheduler, LoopDelay, Sweeper, sessionDue, sweepInterval } from './timers.js';
 import type { WsConnection } from './transports/websocket.js';
 import type { ChannelConfig, HistoryResult, ListeningServer, ServerOptions, Session, UpgradableServer, UserBase, Wirehop } from './types.js';
 
@@ -59,6 +59,7 @@ class WirehopServer<U extends UserBase>
   readonly path: string;
   readonly app: Hono;
   readonly registry: SessionRegistry<ServerSession<U>>;
+  readonly loop: LoopDelay;
   closing: false | Closing = false;
   draining = false;
 
@@ -126,6 +127,8 @@ class WirehopServer<U extends UserBase>
     this.acks = new AckScheduler(this.options.ackEvery, this.options.ackDelayMs, (error) => this.onError(error, 'ack'));
     this.sweeper = new Sweeper(sweepInterval(this.options), (now) => this.sweep(now), (error) => this.onError(error, 'sweep'));
     this.sweeper.start();
+    this.loop = new LoopDelay(this.options.maxEventLoopDelayMs);
+    this.loop.start();
     this.app = createRoutes<U>(this) as unknown as Hono;
   }
 
@@ -420,6 +423,7 @@ class WirehopServer<U extends UserBase>
     // moved, and must not be told that it ended.
     this.closing = draining ? 'server_draining' : 'server_closing';
     this.sweeper.stop();
+    this.loop.stop();
     this.eventStreams.closeAll();
     if (draining) {
       this.draining = true;
