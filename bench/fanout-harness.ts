@@ -15,6 +15,9 @@ import { createClient } from '@wirehop/client';
 import { FrameCode, decodeServerFrame } from '@wirehop/protocol';
 import { createWirehop } from '@wirehop/server';
 import WebSocket, { WebSocketServer } from 'ws';
+import { now } from './lib/clock.js';
+import { encodePayload, payloadSeq, payloadTime } from './lib/payload.js';
+import { percentile } from './lib/stats.js';
 
 type Kind = 'ws' | 'lean' | 'wirehop-ws' | 'wirehop-sse';
 const RATE = 50;
@@ -23,7 +26,7 @@ const ACK_DELAY_MS = 250; // the wirehop client's default (packages/client/src/a
 if (process.argv[2] === 'serve') await serve(process.argv[3] === 'ws');
 else await measure(process.argv[2] as Kind, Number(process.argv[3] ?? 500), Number(process.argv[4] ?? 250));
 
-/** The server half: raw `ws` or wirehop; broadcasts `n` payloads `i|sentAt|padding` at RATE a second when told. */
+/** The server half: raw `ws` or wirehop; broadcasts `n` payloads (lib/payload.ts) at RATE a second when told. */
 async function serve(raw: boolean): Promise<void> {
   let broadcast: (data: string) => void;
   if (raw) {
@@ -43,7 +46,7 @@ async function serve(raw: boolean): Promise<void> {
     const start = performance.now();
     const timer = setInterval(() => {
       const due = Math.floor(((performance.now() - start) * RATE) / 1000);
-      for (; i < due && i < n; i++) broadcast(`${i}|${performance.timeOrigin + performance.now()}|${'x'.repeat(40)}`);
+      for (; i < due && i < n; i++) broadcast(encodePayload(i, now()));
       if (i >= n) {
         clearInterval(timer);
         process.send!({ done: i });
@@ -89,12 +92,12 @@ async function measure(kind: Kind, clients: number, broadcasts: number): Promise
   spawnSync('taskset', ['-p', '-c', '1', String(process.pid)]);
   const { url } = await new Promise<{ url: string }>((ok) => server.once('message', ok));
   let got = 0;
-  const first = new Map<string, number>();
-  const last = new Map<string, number>();
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
   const on = (d: string) => {
     got++;
-    const [i, sentAt] = d.split('|') as [string, string];
-    const latency = performance.timeOrigin + performance.now() - Number(sentAt);
+    const i = payloadSeq(d);
+    const latency = now() - payloadTime(d);
     if (!first.has(i)) first.set(i, latency);
     last.set(i, latency);
   };
@@ -131,11 +134,8 @@ async function measure(kind: Kind, clients: number, broadcasts: number): Promise
     const until = Date.now() + 2000;
     while (got < n * clients && Date.now() < until) await new Promise((ok) => setTimeout(ok, 5));
     const user = process.cpuUsage(cpu).user;
-    const q = (values: Iterable<number>, p: number) => {
-      const a = [...values].sort((x, y) => x - y);
-      return Number(a[Math.min(a.length - 1, Math.floor(a.length * p))]!.toFixed(2));
-    };
-    return { delivered: got, expected: n * clients, userUsPerDelivery: Number((user / got).toFixed(2)), firstP50Ms: q(first.values(), 0.5), lastP50Ms: q(last.values(), 0.5), lastP99Ms: q(last.values(), 0.99) };
+    const q = (values: Iterable<number>, p: number) => Number(percentile([...values], p).toFixed(2));
+    return { delivered: got, expected: n * clients, userUsPerDelivery: Number((user / got).toFixed(2)), firstP50Ms: q(first.values(), 50), lastP50Ms: q(last.values(), 50), lastP99Ms: q(last.values(), 99) };
   };
   await phase(25); // warm-up
   console.log(kind, JSON.stringify(await phase(broadcasts)));

@@ -146,7 +146,7 @@ export class Session {
     for (const [seq, it] of this.out.after(after)) {
       if (frames.length === max || (early && !this.sid && !repeatable(it.code))) break;
       const frame = encodeWithTail(it.code, seq, it.tail);
-      if ((bytes -= utf8Length(frame) + 1) < 0) break;
+      if (bytes < Infinity && (bytes -= utf8Length(frame) + 1) < 0) break;
       frames.push(frame);
       if (seq > this.sent) this.sent = seq;
     }

@@ -77,9 +77,9 @@ const LOOP_WINDOW_MS = 1000;
  * and every new session (authenticate(), WELCOME, its subscriptions) puts it further behind.
  */
 export class LoopDelay {
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly timer = new Sweeper(LOOP_SAMPLE_MS, (now) => this.sample(now), () => {});
   private last = 0;
-  /** The latest sample over the limit: how late, and when (performance.now()). */
+  /** The latest sample over the limit: how late, and when. */
   private late = 0;
   private lateAt = -Infinity;
 
@@ -87,28 +87,28 @@ export class LoopDelay {
 
   /** Samples from now on; a limit of 0 samples nothing. */
   start(): void {
-    if (this.limitMs <= 0 || this.timer) return;
-    this.last = performance.now();
-    this.timer = setInterval(() => {
-      const now = performance.now();
-      const late = now - this.last - LOOP_SAMPLE_MS;
-      this.last = now;
-      if (late > this.limitMs) {
-        this.late = late;
-        this.lateAt = now;
-      }
-    }, LOOP_SAMPLE_MS);
-    this.timer.unref();
+    if (this.limitMs <= 0) return;
+    this.last = Date.now();
+    this.timer.start();
+  }
+
+  /** The sampling timer fired at `now`. */
+  private sample(now: number): void {
+    const late = now - this.last - LOOP_SAMPLE_MS;
+    this.last = now;
+    if (late > this.limitMs) {
+      this.late = late;
+      this.lateAt = now;
+    }
   }
 
   /** How late, in ms, a timer fired within the last second, when it was over the limit; else undefined. */
   over(): number | undefined {
-    return performance.now() - this.lateAt < LOOP_WINDOW_MS ? Math.round(this.late) : undefined;
+    return Date.now() - this.lateAt < LOOP_WINDOW_MS ? this.late : undefined;
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.timer.stop();
   }
 }
 

@@ -81,8 +81,10 @@ export const websocket: TransportFactory = (options, handlers) => {
     if (!decoded.ok) return fail(new WirehopError(decoded.code, decoded.message));
     const frame = decoded.frame;
     // The first frame answers the HELLO: a refusal refuses what its message carried too (protocol.md §4).
-    if (carried && (frame.type === 'error' || frame.type === 'bye')) handlers.unsent?.();
-    carried = false;
+    if (carried) {
+      carried = false;
+      if (frame.type === 'error' || frame.type === 'bye') handlers.unsent?.();
+    }
     // The server takes several frames per message: as many as its WELCOME says, in maxMessageBytes.
     if (frame.type === 'welcome' && frame.batch) batch = { frames: frame.batch, bytes: frame.maxMessageBytes };
     handlers.frame(frame, data.length);
