@@ -61,7 +61,9 @@ function wirehopClient(mode: Mode): BenchClient {
       client.on('gap', () => void errors++);
       const countError = () => void errors++;
       try {
-        await client.connect();
+        // As the README writes it: subscribe() alone, no connect() before it. The SUBSCRIBE goes
+        // in the HELLO's message (a new SSE session's POST /session body), and its answer proves
+        // the session open: one round trip and one client message fewer than connect() first.
         await channel.subscribe();
       } catch (error) {
         client.close();
