@@ -164,7 +164,10 @@ export async function authenticateUser<U extends UserBase>(core: Pick<HandshakeC
   return { ok: true, user };
 }
 
-/** Runs a HELLO: resume (sid given) or a new session after authenticate(). */
+/**
+ * Runs a HELLO: resume (sid given) or a new session after authenticate().
+ * @param ctx the request's part of the AuthContext, a fresh object: HELLO's `auth` is added to it.
+ */
 export async function handshake<U extends UserBase>(core: HandshakeCore<U>, hello: HelloFrame, ctx: Omit<AuthContext, 'auth'>): Promise<HandshakeResult<U>> {
   if (core.closing) return refuse(core.closing);
   if (hello.v !== PROTOCOL_VERSION) return refuse('unsupported_version', `protocol version ${hello.v} is not supported (this server speaks ${PROTOCOL_VERSION})`);
@@ -173,9 +176,10 @@ export async function handshake<U extends UserBase>(core: HandshakeCore<U>, hell
   const busy = full(core);
   if (busy) return busy;
   const id = core.registry.newId();
-  // Descriptors, not a spread: a transport may pass headers and cookies as getters, built only if
-  // authenticate() reads them (most read HELLO.auth alone), and a spread would run them here.
-  const context = Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(ctx), auth: { value: hello.auth, enumerable: true, writable: true } }) as AuthContext;
+  // Added to the transport's own object, not copied: its headers and cookies may be getters, built
+  // only if authenticate() reads them (most read HELLO.auth alone), which a spread would run here.
+  const context = ctx as AuthContext;
+  context.auth = hello.auth;
   const auth = await authenticateUser(core, id, context);
   if (!auth.ok) return auth;
   if (core.closing) return refuse(core.closing);
