@@ -40,14 +40,14 @@ import type { ChannelCore } from './channel.js';
 import type { Emitter } from './emitter.js';
 import { beat, smoothRtt } from './heartbeat.js';
 import type { Http } from './http.js';
-import { arm as armLink, deadline, openLink, type Link, type LinkHooks } from './link.js';
+import { arm as armLink, deadline, openLink, type Link } from './link.js';
 import { watchNetwork } from './network.js';
 import { createMeter } from './quality.js';
 import { promiseReply, type Reply } from './requests.js';
 import type { Session } from './session.js';
 import { createSwitcher, type Job } from './switcher.js';
 import { tabSlots } from './tab-slots.js';
-import { asWirehopError } from './transports/transport.js';
+import { asWirehopError, type TransportHandlers } from './transports/transport.js';
 import type { ClientOptions, ClientState, ClientStats, TransportName } from './types.js';
 
 type Timer = ReturnType<typeof setTimeout> | undefined;
@@ -131,7 +131,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
   let reconnects = 0;
   let switches = 0;
   let everConnected = false;
-  let retryTimer: Timer, beatTimer: Timer, checkTimer: Timer;
+  let retryTimer: Timer, beatTimer: Timer;
   /** The browser said `offline` (and not `online` since): no point in trying often. */
   let offline = false;
   let unwatch: (() => void) | undefined;
@@ -205,27 +205,41 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     }
   }
 
-  const hooks: LinkHooks = {
-    live: (link) => link === cur || link === next,
-    frame: onFrame,
-    alive(link) {
-      if (link !== cur) return;
-      lastSeen = Date.now();
-      clearTimeout(checkTimer);
-    },
-    lost,
-    opened: test,
-    greeted,
-    unsent,
-    claim: (sid, token) => sess.claim(sid, token),
-  };
+  /**
+   * How `link`'s transport reports: its callbacks are dropped once the link is neither `cur` nor
+   * `next` (the generation check), except liveness.
+   */
+  function handlers(link: Link, hello: HelloFrame | undefined): TransportHandlers {
+    const live = () => link === cur || link === next;
+    return {
+      frame(frame, size) {
+        if (!live()) return;
+        // Our own bug while handling a frame must not kill the client: drop the link instead.
+        try {
+          onFrame(link, frame, size);
+        } catch (error) {
+          lost(link, new WirehopError('internal', `client failed on a ${frame.type} frame: ${(error as Error)?.message}`, { error }));
+        }
+      },
+      alive() {
+        if (link !== cur) return;
+        lastSeen = Date.now();
+        clearTimeout(link.timer); // a check's deadline
+      },
+      close: (error) => live() && lost(link, error),
+      // Without HELLO, a WebSocket opened: test it.
+      open: () => live() && (hello ? greeted : test)(link),
+      claim: (sid, token) => live() && sess.claim(sid, token),
+      unsent: (ack) => live() && unsent(link, ack),
+    };
+  }
 
   /**
    * Starts `link`'s transport; it has `ms` to answer (WELCOME, or the socket opening for a test).
    * An SSE stream first takes a tab slot (tab-slots.ts); no timer runs while it waits for one.
    */
   function open(link: Link, hello: HelloFrame | undefined, ms: number) {
-    const go = () => openLink(link, { url: base, hello, early: (bytes) => early(link, bytes), headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, http, maxMessageBytes: sess.maxMessageBytes }, ms, hooks);
+    const go = () => openLink(link, { url: base, hello, early: (bytes) => early(link, bytes), headers: headers(), WebSocket: options.WebSocket ?? globalThis.WebSocket, http, maxMessageBytes: sess.maxMessageBytes }, ms, handlers(link, hello), lost);
     if (link.name !== 'sse' || !slots) return go();
     void slots.take((error) => busy(link, error)).then((ok) => ok && link === next && go());
   }
@@ -298,8 +312,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     ad?.works();
     if (link.job!.confirm?.() === false) {
       next = undefined;
-      clearTimeout(link.timer);
-      link.t!.close(); // no HELLO was sent: the socket has no session to end
+      end(link); // no HELLO was sent: the socket has no session to end
       return link.ok!();
     }
     control(link, sess.hello());
@@ -319,10 +332,10 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
 
   function onFrame(link: Link, f: ServerFrame, size: number) {
     // On SSE a check's PONG comes in a POST answer, not on the stream: it counts as an answer too.
-    if (link === cur) clearTimeout(checkTimer);
+    if (link === cur) clearTimeout(link.timer);
     switch (f.type) {
       case 'welcome':
-        return link === next ? (link.job ? adopt(link, f) : welcome(link, f)) : undefined;
+        return link === next ? welcome(link, f) : undefined;
       case 'bye':
       case 'error':
         // A server with no record of the session (restarted, or forgot it long ago) cannot know how
@@ -332,9 +345,11 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     }
     if (link !== cur) return f.type === 'pong' && f.n === link.test ? tested(link) : lost(link, new WirehopError('bad_frame', `${f.type} frame before WELCOME`));
     switch (f.type) {
-      case 'ack':
-        if (!sess.ack(f.ack)) lost(link, new WirehopError('bad_ack', `ack ${f.ack} names a frame never sent (last ${sess.out.lastSeq})`));
+      case 'ack': {
+        const refused = sess.serverAck(f.ack);
+        if (refused) lost(link, refused);
         return;
+      }
       case 'ping':
         return control(link, { type: 'pong', n: f.n });
       case 'pong': {
@@ -352,7 +367,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     acks.delivered(sess.in.unacked, sess.in.units);
   }
 
-  /** The connection attempt got its WELCOME: the session is (re)attached. */
+  /** `link` got its WELCOME: it carries the session now, as the connection or as a switch's candidate. */
   function welcome(link: Link, w: WelcomeFrame) {
     const created = sess.created;
     const refused = sess.attach(w);
@@ -360,37 +375,37 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     // HELLO → WELCOME on an open socket is a round trip, once the server's hold is taken out: the
     // first RTT sample, with no PING for it.
     if (link.helloAt !== undefined && w.held !== undefined) link.rtt = Math.max(0, Date.now() - link.helloAt - w.held);
-    next = undefined;
-    cur = link;
-    attempt = 0;
-    roundStart = ti;
-    if (everConnected) reconnects++;
-    everConnected = true;
-    if (wsDown && link.name === 'sse') ad?.failed('websocket', Date.now());
-    wsDown = false;
-    const reason = created ? 'session_created' : 'session_resumed';
-    attach(link, w, via ?? reason);
-    via = null;
-    setState('connected', reason);
-    for (const r of waiters.splice(0)) r.ok(undefined);
-    go(link);
-  }
-
-  /** A switch candidate got its WELCOME: make it carry the session, then let the old link go. */
-  function adopt(link: Link, w: WelcomeFrame) {
-    const refused = sess.attach(w);
-    if (refused) return lost(link, refused);
     const old = cur;
     next = undefined;
     cur = link;
-    ti = order.indexOf(link.name);
-    // 4001 / an aborted stream without DELETE: the session goes on (and the server closes it too).
-    old?.t!.close(new WirehopError('superseded'));
-    switches++;
-    ad?.switched(Date.now());
-    attach(link, w, link.job!.reason);
-    link.ok!();
-    go(link);
+    if (link.job) {
+      // The switch is done: let the old link go.
+      ti = order.indexOf(link.name);
+      // 4001 / an aborted stream without DELETE: the session goes on (and the server closes it too).
+      if (old) end(old, new WirehopError('superseded'));
+      switches++;
+      ad?.switched(Date.now());
+      attach(link, w, link.job.reason);
+      link.ok!();
+    } else {
+      attempt = 0;
+      roundStart = ti;
+      if (everConnected) reconnects++;
+      everConnected = true;
+      if (wsDown && link.name === 'sse') ad?.failed('websocket', Date.now());
+      wsDown = false;
+      const reason = created ? 'session_created' : 'session_resumed';
+      attach(link, w, via ?? reason);
+      via = null;
+      setState('connected', reason);
+      for (const r of waiters.splice(0)) r.ok(undefined);
+    }
+    // Start the link's heartbeat, unless a listener changed everything meanwhile.
+    if (link !== cur) return;
+    ad?.attached();
+    if (link.rtt !== undefined) meter.add(link.helloAt!, link.rtt);
+    tick();
+    switcher.kick();
   }
 
   /** What every attach does: heartbeat settings, resend the outbox from WELCOME.ack, tell listeners. */
@@ -414,15 +429,6 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     acks.attached(w, link.name === 'sse');
     acks.later();
     setTransport(link.name, reason);
-  }
-
-  /** Starts the link's heartbeat, unless a listener changed everything meanwhile. */
-  function go(link: Link) {
-    if (link !== cur) return;
-    ad?.attached();
-    if (link.rtt !== undefined) meter.add(link.helloAt!, link.rtt);
-    tick();
-    switcher.kick();
   }
 
   /** Heartbeat: PING on schedule (RTT and loss samples), and declare the link dead after too long a silence. */
@@ -466,9 +472,17 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     clearTimeout(beatTimer);
     nextPing = 0;
     tick();
-    clearTimeout(checkTimer);
-    const ms = c.pingTimeoutMs;
-    deadline(ms, () => link === cur && lost(link, new WirehopError('transport_failed', `${link.name}: nothing received within ${ms} ms of a PING`)), (t) => (checkTimer = t));
+    // The handshake's deadline timer is free once the link carries the session.
+    if (link === cur) arm(link, c.pingTimeoutMs, 'answer to a PING');
+  }
+
+  /**
+   * Stops `link`'s deadline and closes its transport: `error` says why the session goes on elsewhere,
+   * none that the client is closing (Transport.close).
+   */
+  function end(link: Link, error?: WirehopError) {
+    clearTimeout(link.timer);
+    link.t?.close(error);
   }
 
   /** A switch candidate's callers learn that it failed, and why. */
@@ -476,8 +490,7 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
 
   /** `link` failed or was refused: what happens depends on which link it was. */
   function lost(link: Link, error: WirehopError) {
-    clearTimeout(link.timer);
-    link.t?.close(error);
+    end(link, error);
     if (link === next) {
       next = undefined;
       if (!link.job) return failed(link, error);
@@ -523,11 +536,10 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
     const n = next;
     next = undefined;
     if (n) {
-      clearTimeout(n.timer);
-      n.t?.close(error);
+      end(n, error);
       reject(n, error);
     }
-    cur?.t!.close(error);
+    if (cur) end(cur, error);
     cur = undefined;
     stopTimers();
     meter.forget();
@@ -574,7 +586,6 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
 
   function stopTimers() {
     clearTimeout(beatTimer);
-    clearTimeout(checkTimer);
     acks.stop();
   }
 
@@ -598,9 +609,9 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
       if (state === 'closed') return;
       const error = clientClosed();
       for (const link of [cur, next]) {
-        clearTimeout(link?.timer);
-        link?.t?.close();
-        link?.no?.(error);
+        if (!link) continue;
+        end(link);
+        link.no?.(error);
       }
       cur = next = undefined;
       stopTimers();

@@ -1,12 +1,12 @@
 /**
  * One transport attempt (a "link"): its transport, the deadline of its current handshake step,
- * and, for a switch candidate, the switch it carries out. The transport's callbacks are bound to
- * the link and dropped once the connection no longer counts it as live: the generation check.
+ * and, for a switch candidate, the switch it carries out. The connection binds the transport's
+ * callbacks to the link, and drops them once it no longer counts it as live: the generation check.
  */
-import { WirehopError, type ServerFrame } from '@wirehop/protocol';
+import { WirehopError } from '@wirehop/protocol';
 import type { Job } from './switcher.js';
 import { sse } from './transports/sse.js';
-import { asWirehopError, type Transport, type TransportFactory, type TransportOptions } from './transports/transport.js';
+import { asWirehopError, type Transport, type TransportFactory, type TransportHandlers, type TransportOptions } from './transports/transport.js';
 import { websocket } from './transports/websocket.js';
 import type { TransportName } from './types.js';
 
@@ -16,7 +16,7 @@ export interface Link {
   name: TransportName;
   /** Undefined until opened (while `auth()` runs). */
   t?: Transport;
-  /** Deadline of the current handshake step. */
+  /** Deadline of the current handshake step; once the link carries the session, of a check (Connection's check()). */
   timer?: ReturnType<typeof setTimeout>;
   /** Switch candidates: the switch, and how to settle its run. */
   job?: Job;
@@ -33,47 +33,16 @@ export interface Link {
   prior?: number;
 }
 
-/** What the connection does with a link's events; only called while `live(link)`. */
-export interface LinkHooks {
-  live(link: Link): boolean;
-  frame(link: Link, frame: ServerFrame, size: number): void;
-  /** Bytes arrived (liveness). Called even once the link is no longer live. */
-  alive(link: Link): void;
-  /** It failed, timed out, or the connection failed on one of its frames. */
-  lost(link: Link, error: WirehopError): void;
-  /** A WebSocket opened without HELLO (`options.hello` unset): test it. */
-  opened(link: Link): void;
-  /** The transport can carry frames behind its HELLO (TransportHandlers.open). */
-  greeted(link: Link): void;
-  /** See TransportHandlers.unsent. */
-  unsent(link: Link, ack?: number): void;
-  /** See TransportHandlers.claim. */
-  claim(sid: string, token: string): void;
-}
+/** A link failed, or timed out (the connection's own handler). */
+export type Lost = (link: Link, error: WirehopError) => void;
 
-/** Starts `link.name`'s transport; its first step (WELCOME, or an open socket to test) has `ms`. */
-export function openLink(link: Link, options: TransportOptions, ms: number, hooks: LinkHooks): void {
-  const live = () => hooks.live(link);
+/** Starts `link.name`'s transport with `handlers`; its first step (WELCOME, or an open socket to test) has `ms`. */
+export function openLink(link: Link, options: TransportOptions, ms: number, handlers: TransportHandlers, lost: Lost): void {
   try {
-    link.t = FACTORIES[link.name](options, {
-      frame(frame, size) {
-        if (!live()) return;
-        // Our own bug while handling a frame must not kill the client: drop the link instead.
-        try {
-          hooks.frame(link, frame, size);
-        } catch (error) {
-          hooks.lost(link, new WirehopError('internal', `client failed on a ${frame.type} frame: ${(error as Error)?.message}`, { error }));
-        }
-      },
-      alive: () => hooks.alive(link),
-      close: (error) => live() && hooks.lost(link, error),
-      open: () => live() && (options.hello ? hooks.greeted : hooks.opened)(link),
-      claim: (sid, token) => live() && hooks.claim(sid, token),
-      unsent: (ack) => live() && hooks.unsent(link, ack),
-    });
-    arm(link, ms, options.hello ? 'WELCOME' : 'open socket', hooks.lost);
+    link.t = FACTORIES[link.name](options, handlers);
+    arm(link, ms, options.hello ? 'WELCOME' : 'open socket', lost);
   } catch (error) {
-    hooks.lost(link, asWirehopError(error));
+    lost(link, asWirehopError(error));
   }
 }
 
@@ -89,7 +58,7 @@ export function deadline(ms: number, expire: () => void, keep: (timer: ReturnTyp
 }
 
 /** Gives the link's next handshake step `ms`, after which it is lost as `transport_failed`. */
-export function arm(link: Link, ms: number, what: string, lost: LinkHooks['lost']): void {
+export function arm(link: Link, ms: number, what: string, lost: Lost): void {
   clearTimeout(link.timer);
   deadline(ms, () => lost(link, new WirehopError('transport_failed', `${link.name}: no ${what} within ${ms} ms`)), (t) => (link.timer = t));
 }

@@ -23,7 +23,7 @@ export function isBad(q: Quality, o: Thresholds): boolean {
 
 /** Median RTT ≤ GOOD_RTT·maxRttMs and loss ≤ GOOD_LOSS·maxLoss (needs at least one answer). */
 export function isGood(q: Quality, o: Thresholds): boolean {
-  return q.rtt !== null && q.rtt <= o.maxRttMs * GOOD_RTT && q.loss <= o.maxLoss * GOOD_LOSS;
+  return goodSample(q.rtt, o) && q.loss <= o.maxLoss * GOOD_LOSS;
 }
 
 /** One sample bad on its own: lost, or slower than maxRttMs. */

@@ -57,15 +57,12 @@ export function createMeter(windowMs: number, timeoutMs: number, sampled?: (rtt:
     while (i > 0 && (samples[i - 1]![0] > now - windowMs || (samples.length - i < keep.samples && samples[i - 1]![0] > now - keep.spanMs))) i--;
     return i > 0 ? (samples = samples.slice(i)) : samples;
   };
-  const insert = (at: number, rtt: number | null) => {
+  const add = (at: number, rtt: number | null) => {
     // Answers can overtake losses that are detected later: keep departure order.
     let i = samples.length;
     while (i > 0 && samples[i - 1]![0] > at) i--;
     samples.splice(i, 0, [at, rtt]);
     prune(samples[samples.length - 1]![0]);
-  };
-  const add = (at: number, rtt: number | null) => {
-    insert(at, rtt);
     sampled?.(rtt, at);
   };
   return {

@@ -110,7 +110,7 @@ export class Session {
     }
     this.created = false;
     this.maxMessageBytes = welcome.maxMessageBytes;
-    return this.ack(welcome.ack) ? undefined : new WirehopError('bad_ack', `WELCOME acks ${welcome.ack}, beyond the last frame sent (${this.out.lastSeq})`);
+    return this.serverAck(welcome.ack, 'WELCOME ack');
   }
 
   /**
@@ -161,6 +161,11 @@ export class Session {
       if (it.code === FrameCode.send) it.reply.ok(undefined);
     }
     return this.out.ack(n);
+  }
+
+  /** ack() of an ack from the server (`what`); a bad one is an error that ends the link. */
+  serverAck(n: number, what = 'ack'): WirehopError | undefined {
+    return this.ack(n) ? undefined : new WirehopError('bad_ack', `${what} ${n} names a frame never sent (last ${this.out.lastSeq})`);
   }
 
   /**
