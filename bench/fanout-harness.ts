@@ -9,13 +9,11 @@
  * Run the kinds interleaved, several times: single runs swing by a microsecond (bench/README.md).
  * Usage: npx tsx bench/fanout-harness.ts ws|lean|wirehop-ws|wirehop-sse [clients=500] [broadcasts=250]
  */
-import { fork, spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
 import { createClient } from '@wirehop/client';
 import { FrameCode, decodeServerFrame } from '@wirehop/protocol';
-import { createWirehop } from '@wirehop/server';
-import WebSocket, { WebSocketServer } from 'ws';
+import WebSocket from 'ws';
 import { now } from './lib/clock.js';
+import { forkPinnedServer, serveRaw, serveWirehop } from './lib/harness.js';
 import { encodePayload, payloadSeq, payloadTime } from './lib/payload.js';
 import { percentile } from './lib/stats.js';
 
@@ -30,15 +28,10 @@ else await measure(process.argv[2] as Kind, Number(process.argv[3] ?? 500), Numb
 async function serve(raw: boolean): Promise<void> {
   let broadcast: (data: string) => void;
   if (raw) {
-    const http = createServer();
-    const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
-    await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
-    process.send!({ url: `ws://127.0.0.1:${(http.address() as { port: number }).port}` });
+    const wss = await serveRaw();
     broadcast = (d) => wss.clients.forEach((ws) => ws.send(d));
   } else {
-    const wh = createWirehop({});
-    wh.channel('bench');
-    process.send!({ url: (await wh.listen({ port: 0, hostname: '127.0.0.1' })).url });
+    const wh = await serveWirehop();
     broadcast = (d) => void wh.publish('bench', 'b', d);
   }
   process.on('message', ({ n }: { n: number }) => {
@@ -86,11 +79,7 @@ function leanClient(url: string, on: (data: string) => void): Promise<WebSocket>
 
 async function measure(kind: Kind, clients: number, broadcasts: number): Promise<void> {
   if (!['ws', 'lean', 'wirehop-ws', 'wirehop-sse'].includes(kind)) throw new Error('kind: ws, lean, wirehop-ws or wirehop-sse');
-  const server = fork(new URL(import.meta.url), ['serve', kind === 'ws' ? 'ws' : 'wirehop'], { execArgv: process.execArgv });
-  // Pinned as the bench pins its processes; without taskset both float, and the figures with them.
-  spawnSync('taskset', ['-p', '-c', '0', String(server.pid)]);
-  spawnSync('taskset', ['-p', '-c', '1', String(process.pid)]);
-  const { url } = await new Promise<{ url: string }>((ok) => server.once('message', ok));
+  const { server, url } = await forkPinnedServer(new URL(import.meta.url), ['serve', kind === 'ws' ? 'ws' : 'wirehop']);
   let got = 0;
   const first = new Map<number, number>();
   const last = new Map<number, number>();

@@ -8,33 +8,18 @@
  * Run the kinds interleaved, several times: single runs swing by a tenth (bench/README.md).
  * Usage: npx tsx bench/setup-harness.ts ws|wirehop-ws|wirehop [connections=1000]
  */
-import { fork, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { createClient } from '@wirehop/client';
-import { createWirehop } from '@wirehop/server';
-import WebSocket, { WebSocketServer } from 'ws';
+import WebSocket from 'ws';
+import { forkPinnedServer, serveRaw, serveWirehop } from './lib/harness.js';
 
 type Kind = 'ws' | 'wirehop-ws' | 'wirehop';
 const CONCURRENCY = 50;
 const WARMUP = 100;
 
-if (process.argv[2] === 'serve') await serve(process.argv[3] === 'ws');
+// The server half (lib/harness.ts): raw `ws`, or wirehop with one channel `bench`.
+if (process.argv[2] === 'serve') await (process.argv[3] === 'ws' ? serveRaw() : serveWirehop());
 else await measure(process.argv[2] as Kind, Number(process.argv[3] ?? 1000));
-
-/** The server half: raw `ws`, or wirehop with one channel `bench`. Sends its URL to the parent. */
-async function serve(raw: boolean): Promise<void> {
-  if (raw) {
-    const http = createServer();
-    new WebSocketServer({ server: http, perMessageDeflate: false });
-    await new Promise<void>((ok) => http.listen(0, '127.0.0.1', ok));
-    process.send!({ url: `ws://127.0.0.1:${(http.address() as { port: number }).port}` });
-  } else {
-    const wh = createWirehop({});
-    wh.channel('bench');
-    process.send!({ url: (await wh.listen({ port: 0, hostname: '127.0.0.1' })).url });
-  }
-}
 
 /** System calls of this process so far, or undefined where the kernel does not say. */
 function syscalls(): { writes: number; reads: number } | undefined {
@@ -45,11 +30,7 @@ function syscalls(): { writes: number; reads: number } | undefined {
 
 async function measure(kind: Kind, count: number): Promise<void> {
   if (!['ws', 'wirehop-ws', 'wirehop'].includes(kind)) throw new Error('kind: ws, wirehop-ws or wirehop');
-  const server = fork(new URL(import.meta.url), ['serve', kind === 'ws' ? 'ws' : 'wirehop'], { execArgv: process.execArgv });
-  // Pinned as the bench pins its processes; without taskset both float, and the figures with them.
-  spawnSync('taskset', ['-p', '-c', '0', String(server.pid)]);
-  spawnSync('taskset', ['-p', '-c', '1', String(process.pid)]);
-  const { url } = await new Promise<{ url: string }>((ok) => server.once('message', ok));
+  const { server, url } = await forkPinnedServer(new URL(import.meta.url), ['serve', kind === 'ws' ? 'ws' : 'wirehop']);
   const close: Array<() => void> = [];
 
   const connect = async () => {
