@@ -13,9 +13,10 @@ import { createClient } from '@wirehop/client';
 import { FrameCode, decodeServerFrame } from '@wirehop/protocol';
 import WebSocket from 'ws';
 import { now } from './lib/clock.js';
-import { forkPinnedServer, serveRaw, serveWirehop } from './lib/harness.js';
+import { forkPinnedServer } from './lib/harness.js';
 import { encodePayload, payloadSeq, payloadTime } from './lib/payload.js';
 import { percentile } from './lib/stats.js';
+import { stackById } from './stacks/index.js';
 
 type Kind = 'ws' | 'lean' | 'wirehop-ws' | 'wirehop-sse';
 const RATE = 50;
@@ -24,22 +25,19 @@ const ACK_DELAY_MS = 250; // the wirehop client's default (packages/client/src/a
 if (process.argv[2] === 'serve') await serve(process.argv[3] === 'ws');
 else await measure(process.argv[2] as Kind, Number(process.argv[3] ?? 500), Number(process.argv[4] ?? 250));
 
-/** The server half: raw `ws` or wirehop; broadcasts `n` payloads (lib/payload.ts) at RATE a second when told. */
+/**
+ * The server half: the bench's raw `ws` or wirehop stack (wirehop publishes to channel `bench` as
+ * event `b`); broadcasts `n` payloads (lib/payload.ts) at RATE a second when told.
+ */
 async function serve(raw: boolean): Promise<void> {
-  let broadcast: (data: string) => void;
-  if (raw) {
-    const wss = await serveRaw();
-    broadcast = (d) => wss.clients.forEach((ws) => ws.send(d));
-  } else {
-    const wh = await serveWirehop();
-    broadcast = (d) => void wh.publish('bench', 'b', d);
-  }
+  const server = stackById(raw ? 'ws' : 'wirehop').server();
+  process.send!({ url: await server.start(0) });
   process.on('message', ({ n }: { n: number }) => {
     let i = 0;
     const start = performance.now();
     const timer = setInterval(() => {
       const due = Math.floor(((performance.now() - start) * RATE) / 1000);
-      for (; i < due && i < n; i++) broadcast(encodePayload(i, now()));
+      for (; i < due && i < n; i++) server.broadcast(encodePayload(i, now()));
       if (i >= n) {
         clearInterval(timer);
         process.send!({ done: i });

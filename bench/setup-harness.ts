@@ -1,25 +1,26 @@
 /**
- * The setup scenario's client side, taken apart: N connections made from this process (pinned to
- * core 1), 50 at a time, to a server in a child process (core 0), each counted once it can carry
- * messages, as the setup scenario counts them: a raw `ws` socket once open; a wirehop client once
- * its subscription is confirmed (subscribe() alone, as the README and the bench's adapter write it).
- * Prints the rate, this process's CPU per connection (user + system) and, where /proc/self/io
- * exists, its write and read system calls per connection. Connections stay open until the end.
+ * The setup scenario's client side, taken apart: the scenario's own stacks and connectMany()
+ * (scenarios/common.ts), with the server half in a child process (core 0) and the clients in this
+ * one (core 1): N connections, 50 at a time, each counted once the stack says it can carry
+ * messages, after a warm-up of 100. Prints the rate, this process's CPU per connection (user +
+ * system) and, where /proc/self/io exists, its write and read system calls per connection.
  * Run the kinds interleaved, several times: single runs swing by a tenth (bench/README.md).
  * Usage: npx tsx bench/setup-harness.ts ws|wirehop-ws|wirehop [connections=1000]
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createClient } from '@wirehop/client';
-import WebSocket from 'ws';
-import { forkPinnedServer, serveRaw, serveWirehop } from './lib/harness.js';
+import { forkPinnedServer } from './lib/harness.js';
+import { connectMany } from './scenarios/common.js';
+import type { ClientEnv } from './scenarios/types.js';
+import { stackById } from './stacks/index.js';
 
-type Kind = 'ws' | 'wirehop-ws' | 'wirehop';
+const KINDS = ['ws', 'wirehop-ws', 'wirehop'];
 const CONCURRENCY = 50;
 const WARMUP = 100;
 
-// The server half (lib/harness.ts): raw `ws`, or wirehop with one channel `bench`.
-if (process.argv[2] === 'serve') await (process.argv[3] === 'ws' ? serveRaw() : serveWirehop());
-else await measure(process.argv[2] as Kind, Number(process.argv[3] ?? 1000));
+if (process.argv[2] === 'serve') {
+  const server = stackById(process.argv[3]!).server();
+  process.send!({ url: await server.start(0) });
+} else await measure(process.argv[2]!, Number(process.argv[3] ?? 1000));
 
 /** System calls of this process so far, or undefined where the kernel does not say. */
 function syscalls(): { writes: number; reads: number } | undefined {
@@ -28,44 +29,20 @@ function syscalls(): { writes: number; reads: number } | undefined {
   return { writes: Number(io.syscw), reads: Number(io.syscr) };
 }
 
-async function measure(kind: Kind, count: number): Promise<void> {
-  if (!['ws', 'wirehop-ws', 'wirehop'].includes(kind)) throw new Error('kind: ws, wirehop-ws or wirehop');
-  const { server, url } = await forkPinnedServer(new URL(import.meta.url), ['serve', kind === 'ws' ? 'ws' : 'wirehop']);
-  const close: Array<() => void> = [];
-
-  const connect = async () => {
-    if (kind === 'ws') {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
-      close.push(() => ws.terminate());
-      await new Promise((ok, no) => {
-        ws.once('open', ok);
-        ws.once('error', no);
-      });
-    } else {
-      const client = createClient(kind === 'wirehop' ? { url } : { url, transports: ['websocket'], adaptive: false });
-      close.push(() => client.close());
-      await client.channel('bench').subscribe();
-    }
-  };
+async function measure(kind: string, count: number): Promise<void> {
+  if (!KINDS.includes(kind)) throw new Error(`kind: ${KINDS.join(', ')}`);
+  const { server, url } = await forkPinnedServer(new URL(import.meta.url), ['serve', kind]);
+  const env: ClientEnv = { client: stackById(kind).client(), connections: [] };
   const run = async (n: number) => {
-    let started = 0;
     const io = syscalls();
     const cpu = process.cpuUsage();
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (started < n) {
-          started++;
-          await connect();
-        }
-      }),
-    );
-    const ms = performance.now() - t0;
+    const r = await connectMany(env, { url, count: n, concurrency: CONCURRENCY, timeoutMs: 60_000 });
+    if (r.connected !== n) throw new Error(`${r.connected} of ${n} connected (${r.firstError})`);
     const { user, system } = process.cpuUsage(cpu);
     const after = syscalls();
     const per = (x: number) => Number((x / n).toFixed(2));
     return {
-      rate: Math.round((n / ms) * 1000),
+      rate: Math.round((n / r.elapsedMs) * 1000),
       cpuUsPerConnection: Math.round((user + system) / n),
       writesPerConnection: io && after ? per(after.writes - io.writes) : undefined,
       readsPerConnection: io && after ? per(after.reads - io.reads) : undefined,
@@ -74,7 +51,7 @@ async function measure(kind: Kind, count: number): Promise<void> {
   await run(WARMUP); // the first connections load lazily required code
   await new Promise((ok) => setTimeout(ok, 300));
   console.log(kind, JSON.stringify(await run(count)));
-  for (const c of close) c();
+  for (const c of env.connections) c.close();
   server.kill();
   process.exit(0);
 }

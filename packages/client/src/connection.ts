@@ -277,8 +277,9 @@ export function createConnection(options: ClientOptions, base: string, order: Tr
    * keeps what it was, for a refusal (unsent()).
    */
   function early(link: Link, bytes?: number): string[] {
+    if (link.job) return [];
     link.prior = sess.sent;
-    return link.job ? [] : sess.frames(sess.out.acked, PIPELINED_FRAMES, true, bytes);
+    return sess.frames(sess.out.acked, PIPELINED_FRAMES, true, bytes);
   }
 
   /**

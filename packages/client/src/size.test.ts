@@ -30,7 +30,8 @@ import { describe, expect, it } from 'vitest';
 // once the codes retried on the same transport were marked in ErrorCodes (14,451; 14,457 once the
 // WebSocket transport stopped writing its HELLO flag on every message). Lowered to 14,315 when the
 // connection bound the transports' callbacks itself (no LinkHooks), took both WELCOMEs in one place,
-// and timed a link check with the link's own deadline (14,312 then).
+// and timed a link check with the link's own deadline (14,312 then; 14,313 once a switch
+// candidate kept no outbox mark of its own).
 const CEILING_BYTES = 14_315;
 
 interface Measure {
