@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { SseDownstream, frameTypeName, sseHeaders } from './sse.js';
@@ -27,11 +27,11 @@ describe('sseHeaders', () => {
 
 describe('SseDownstream', () => {
   /** A real HTTP/1.1 server whose one response is an SseDownstream; the raw bytes are read off a socket. */
-  async function withDownstream(run: (d: SseDownstream, closed: () => boolean) => void): Promise<string> {
+  async function withDownstream(run: (d: SseDownstream, closed: () => boolean, res: ServerResponse) => void): Promise<string> {
     let closed = false;
     const server = createServer((_req, res) => {
       const d = new SseDownstream(res, sseHeaders(false, {}), 1000, () => void (closed = true));
-      run(d, () => closed);
+      run(d, () => closed, res);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -66,7 +66,7 @@ describe('SseDownstream', () => {
     }
   }
 
-  it('writes the events of one tick as one chunk, in order, and flushes them before ending', async () => {
+  it("writes a response's first event of a tick at once and the events behind it as one chunk; after such a tick, all of the next in one", async () => {
     const raw = await withDownstream((d) => {
       d.write('[11,1,"e",1]', 1);
       d.heartbeat();
@@ -81,23 +81,45 @@ describe('SseDownstream', () => {
     expect(raw).toMatch(/^HTTP\/1\.1 200 OK\r\n(.+\r\n)*content-type: text\/event-stream\r\n(.+\r\n)*transfer-encoding: chunked\r\n/i);
     expect(chunks(raw)).toEqual([
       'retry: 1000\n\n',
-      'id: 1\nevent: message\ndata: [11,1,"e",1]\n\n: hb\n\nid: 2\nevent: message\ndata: [11,2,"e",2]\n\n',
+      'id: 1\nevent: message\ndata: [11,1,"e",1]\n\n',
+      ': hb\n\nid: 2\nevent: message\ndata: [11,2,"e",2]\n\n',
+      // The tick before gave this response a second event (a burst): this one holds from the first,
+      // and close() writes what it holds before the end.
       'id: 3\nevent: message\ndata: [11,3,"e",3]\n\nid: 3\nevent: bye\ndata: [26,"x","y",3]\n\n',
     ]);
+  });
+
+  it("sends a tick's first event to the socket before the tick ends", async () => {
+    let seen: unknown[] = [];
+    const raw = await withDownstream((d, _closed, res) => {
+      // Ends on a tick that gave no response a second event, whatever ran before: the next is no burst.
+      d.write('[11,1,"e",1]', 1);
+      setImmediate(() => {
+        const socket = res.socket!;
+        const before = socket.bytesWritten;
+        d.write('[11,2,"e",2]', 2);
+        seen = [socket.bytesWritten > before, socket.writableCorked, d.buffered()];
+        d.close();
+      });
+    });
+    expect(seen).toEqual([true, 0, 0]);
+    expect(chunks(raw).slice(1)).toEqual(['id: 1\nevent: message\ndata: [11,1,"e",1]\n\n', 'id: 2\nevent: message\ndata: [11,2,"e",2]\n\n']);
   });
 
   it('counts events not yet written as buffered, and drops writes once closed', async () => {
     const seen: number[] = [];
     const raw = await withDownstream((d, closed) => {
-      const before = d.buffered();
       d.write('[11,1,"e",1]', 1);
+      // The second event of the tick waits for its end: buffered counts it.
+      const before = d.buffered();
+      d.write('[11,2,"e",2]', 2);
       seen.push(d.buffered() - before);
       d.close();
-      d.write('[11,2,"e",2]', 2);
+      d.write('[11,3,"e",3]', 3);
       seen.push(d.open ? 1 : 0, closed() ? 1 : 0);
     });
-    expect(seen[0]).toBe('id: 1\nevent: message\ndata: [11,1,"e",1]\n\n'.length);
+    expect(seen[0]).toBe('id: 2\nevent: message\ndata: [11,2,"e",2]\n\n'.length);
     expect(seen.slice(1)).toEqual([0, 0]);
-    expect(chunks(raw)).toEqual(['retry: 1000\n\n', 'id: 1\nevent: message\ndata: [11,1,"e",1]\n\n']);
+    expect(chunks(raw)).toEqual(['retry: 1000\n\n', 'id: 1\nevent: message\ndata: [11,1,"e",1]\n\n', 'id: 2\nevent: message\ndata: [11,2,"e",2]\n\n']);
   });
 });

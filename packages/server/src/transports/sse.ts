@@ -1,15 +1,17 @@
 /**
  * The SSE downstream (protocol.md §5): frames as `text/event-stream` events written straight to the
- * Node response, no compression. The events of one tick are joined and written once, at the end of
- * the tick: on HTTP/1.1 every write is a chunk of its own (size line, data, CRLF), and on the client
- * every chunk is a read of the response stream, so a burst of events (the echoes of a POST body, a
- * replay) costs one chunk instead of one per event, and nothing waits longer than the tick. The
+ * Node response, no compression. A response's first event of a tick is written at once; the events
+ * behind it are joined and written once, at the end of the tick (coalesce.ts): on HTTP/1.1 every
+ * write is a chunk of its own (size line, data, CRLF), and on the client every chunk is a read of
+ * the response stream, so a burst of events (the echoes of a POST body, a replay) costs a chunk or
+ * two instead of one per event, and nothing waits longer than the tick. The
  * upstream half (POST /send) is in http.ts; liveness comes from those POSTs, since an SSE stream is
  * write-only for the server.
  */
-import type { ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { FrameCode, sseComment, sseFrame, sseRetry } from '@wirehop/protocol';
+import { holdBack, type Coalescing } from './coalesce.js';
 import { waitForDrain, type DrainableStream, type Downstream } from './transport.js';
 
 export type SseResponse = ServerResponse | Http2ServerResponse;
@@ -45,18 +47,21 @@ export function sseHeaders(http2: boolean, extra: Record<string, string>): Recor
 }
 
 /**
- * A long-lived event stream on one response: the status and headers, a preamble, then text queued
- * during a tick and written once at its end (see the file comment). A session's downstream and a
+ * A long-lived event stream on one response: the status and headers, a preamble, then events,
+ * written as the file comment says. A session's downstream and a
  * plain EventSource reader's stream are both one of these.
  */
-export class SseWriter {
+export class SseWriter implements Coalescing {
+  tick = 0;
   private ended = false;
-  /** Text of this tick not written yet (and, for a subclass holding writes back, what waits). */
+  private readonly http1: boolean;
+  /** Text held back to the end of the tick (and, for a subclass holding writes back, what waits). */
   private pending = '';
   protected readonly res: ServerResponse;
 
   /** `onClose` runs once when the response closes (the client went away, or close() ended it). */
   constructor(response: SseResponse, headers: Record<string, string>, preamble: string, onClose: () => void) {
+    this.http1 = response instanceof ServerResponse;
     this.res = openSseResponse(response, headers, preamble, () => {
       this.stop();
       onClose();
@@ -97,8 +102,20 @@ export class SseWriter {
 
   protected queue(text: string): void {
     if (!this.open) return;
-    if (this.pending === '') process.nextTick(flushLater, this);
+    const first = this.pending === '';
     this.pending += text;
+    // Text behind text that waits waits with it; otherwise coalesce.ts says whether it goes now.
+    if (first && !holdBack(this)) this.release();
+  }
+
+  /** Writes what is queued now (coalesce.ts), not at the end of the tick as a response would. */
+  release(): void {
+    if (!this.flush()) return;
+    // Node's response.write() corks an HTTP/1 socket until the next tick, whatever we decided.
+    // Uncorking it here is safe: that later uncork finds it uncorked and does nothing. An HTTP/2
+    // response shares its session's socket, and is left as it is.
+    const socket = this.res.socket;
+    if (this.http1 && socket?.writableCorked) socket.uncork();
   }
 
   /** Nothing more is written; what waits is dropped. */
@@ -106,11 +123,6 @@ export class SseWriter {
     this.ended = true;
     this.pending = '';
   }
-}
-
-/** Module-level, so that no closure is made per tick or per response. */
-function flushLater(stream: SseWriter): void {
-  stream.flush();
 }
 
 /** An SSE response as a session's downstream. */

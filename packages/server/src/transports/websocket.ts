@@ -14,6 +14,7 @@ import { headersFromNode, parseCookies } from '../request-info.js';
 import type { ServerSession } from '../session.js';
 import type { UserBase } from '../types.js';
 import { applyClientFrame } from '../upstream.js';
+import { holdBack, type Coalescing } from './coalesce.js';
 import { waitForDrain, type Downstream } from './transport.js';
 
 /** Close code of a client that is done with its session (RFC 6455 normal closure). */
@@ -26,9 +27,8 @@ type Message = [data: RawData | string, isBinary: boolean];
 const NOTHING_EARLY: readonly Message[] = Object.freeze([]);
 
 /** A WebSocket as a session's downstream. */
-export class WsDownstream implements Downstream {
+export class WsDownstream implements Downstream, Coalescing {
   readonly kind = 'websocket' as const;
-  /** The last tick in which it was written (see holdBack). */
   tick = 0;
   private corked = false;
 
@@ -54,7 +54,7 @@ export class WsDownstream implements Downstream {
     this.ws.send(encodedFrame);
   }
 
-  /** The end of a tick in which it corked: what write() queued leaves in one syscall. */
+  /** The end of a tick in which it corked (coalesce.ts): what write() queued leaves in one syscall. */
   release(): void {
     this.corked = false;
     this.socket.uncork();
@@ -254,52 +254,6 @@ export class WsConnection<U extends UserBase> {
     else session?.detach(this.downstream, Date.now());
     this.host.connectionClosed(this);
   }
-}
-
-/** Counts the ticks in which a socket was written. */
-let tick = 1;
-/** This tick wrote: endTick() is scheduled. */
-let writing = false;
-/** A socket got a second frame in this tick. */
-let repeated = false;
-/** The last tick that wrote was a burst: this one holds every frame. */
-let burst = false;
-/** The sockets corked in this tick. */
-let held: WsDownstream[] = [];
-
-/**
- * Whether `downstream`'s frame waits for the end of the tick, corked, to leave with the frames
- * behind it in one syscall (asked once per tick and socket, until it says yes). That is what a
- * saturated fan-out, a replay or the echoes of a batch need; but a corked frame waits for the whole
- * tick: behind a publish to 500 subscribers, for the other 499 frames to be built, about a
- * millisecond, even when it is the only frame its socket gets. So a socket's first frame of a tick
- * goes at once and only the frames behind it wait, unless the server is in a burst (the last tick
- * that wrote gave some socket a second frame): then one write per socket and tick is what keeps up,
- * and every frame waits from the first. SSE needs none of this: Node's response.write() holds a
- * chunk until the next tick whatever we do.
- */
-function holdBack(downstream: WsDownstream): boolean {
-  if (!writing) {
-    writing = true;
-    process.nextTick(endTick);
-  }
-  const again = downstream.tick === tick;
-  downstream.tick = tick;
-  if (again) repeated = true;
-  if (!burst && !again) return false;
-  held.push(downstream);
-  return true;
-}
-
-function endTick(): void {
-  tick++;
-  writing = false;
-  burst = repeated;
-  repeated = false;
-  const list = held;
-  // A write while these uncork (a callback of a write that failed) counts in the next tick.
-  held = [];
-  for (const downstream of list) downstream.release();
 }
 
 /** A close reason within the 123 bytes RFC 6455 §5.5 allows (`ws` throws beyond that). */
