@@ -1,12 +1,14 @@
 /**
- * When a downstream's frames leave: at once, or corked until the end of the tick, to leave with the
- * frames behind them in one write (one syscall; on SSE one HTTP chunk, one read for the client).
- * That is what a saturated fan-out, a replay or the echoes of a batch need; but a held frame waits
- * for the whole tick: behind a publish to 500 subscribers, for the other 499 frames to be built,
- * about a millisecond, even when it is the only frame its connection gets. So a connection's first
- * frame of a tick goes at once and only the frames behind it wait, unless the server is in a burst
- * (the last tick that wrote gave some connection a second frame): then one write per connection and
- * tick is what keeps up, and every frame waits from the first.
+ * When an SSE response's events leave: at once, or held to the end of the tick, to leave with the
+ * events behind them in one write (one HTTP chunk, one read for the client). Holding is what a
+ * saturated fan-out, a replay or the echoes of a POST body need; but a held event waits for the
+ * whole tick: behind a publish to 500 subscribers, for the other 499 to be queued, about a
+ * millisecond, even when it is the only event its response gets. So a response's first event of a
+ * tick goes at once and only the events behind it wait, unless the server is in a burst (the last
+ * tick that wrote gave some response a second event): then every event waits from the first.
+ *
+ * The WebSocket transport does not use this: it corks every frame to the end of its tick. Written
+ * through this way, it lost saturated fan-out in three sets of runs (bench/README.md).
  */
 
 /** A downstream, as coalescing sees it. */
@@ -21,15 +23,15 @@ export interface Coalescing {
 let tick = 1;
 /** This tick wrote: endTick() is scheduled. */
 let writing = false;
-/** A connection got a second frame in this tick. */
+/** A response got a second event in this tick. */
 let repeated = false;
-/** The last tick that wrote was a burst: this one holds every frame. */
+/** The last tick that wrote was a burst: this one holds every event. */
 let burst = false;
-/** The downstreams holding frames in this tick. */
+/** The responses holding events in this tick. */
 let held: Coalescing[] = [];
 
 /**
- * Asked by `downstream` before it writes a frame, unless it holds frames of this tick already.
+ * Asked by `downstream` before it writes an event, unless it holds events of this tick already.
  * True: hold this one and those behind it, until release().
  */
 export function holdBack(downstream: Coalescing): boolean {

@@ -14,7 +14,6 @@ import { headersFromNode, parseCookies } from '../request-info.js';
 import type { ServerSession } from '../session.js';
 import type { UserBase } from '../types.js';
 import { applyClientFrame } from '../upstream.js';
-import { holdBack, type Coalescing } from './coalesce.js';
 import { waitForDrain, type Downstream } from './transport.js';
 
 /** Close code of a client that is done with its session (RFC 6455 normal closure). */
@@ -27,9 +26,8 @@ type Message = [data: RawData | string, isBinary: boolean];
 const NOTHING_EARLY: readonly Message[] = Object.freeze([]);
 
 /** A WebSocket as a session's downstream. */
-export class WsDownstream implements Downstream, Coalescing {
+export class WsDownstream implements Downstream {
   readonly kind = 'websocket' as const;
-  tick = 0;
   private corked = false;
 
   constructor(
@@ -47,15 +45,18 @@ export class WsDownstream implements Downstream, Coalescing {
 
   write(encodedFrame: string): void {
     if (!this.open) return;
-    if (!this.corked && holdBack(this)) {
+    // Frames queued in the same tick (a replay, a burst of publishes) leave in one syscall.
+    if (!this.corked) {
       this.corked = true;
       this.socket.cork();
+      // One callback for every socket corked in this tick: a fan-out corks all its recipients'.
+      if (corkedSockets.push(this) === 1) process.nextTick(uncorkAll);
     }
     this.ws.send(encodedFrame);
   }
 
-  /** The end of a tick in which it corked (coalesce.ts): what write() queued leaves in one syscall. */
-  release(): void {
+  /** Called at the end of the tick that corked: what write() queued leaves in one syscall. */
+  uncork(): void {
     this.corked = false;
     this.socket.uncork();
   }
@@ -254,6 +255,16 @@ export class WsConnection<U extends UserBase> {
     else session?.detach(this.downstream, Date.now());
     this.host.connectionClosed(this);
   }
+}
+
+/** The sockets corked in this tick, uncorked together at its end. */
+let corkedSockets: WsDownstream[] = [];
+
+function uncorkAll(): void {
+  const list = corkedSockets;
+  // A write while these uncork (a callback of a write that failed) corks into the next round.
+  corkedSockets = [];
+  for (const downstream of list) downstream.uncork();
 }
 
 /** A close reason within the 123 bytes RFC 6455 §5.5 allows (`ws` throws beyond that). */
