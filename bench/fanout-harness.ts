@@ -9,14 +9,16 @@
  * Run the kinds interleaved, several times: single runs swing by a microsecond (bench/README.md).
  * Usage: npx tsx bench/fanout-harness.ts ws|lean|wirehop-ws|wirehop-sse [clients=500] [broadcasts=250]
  */
-import { createClient } from '@wirehop/client';
 import { FrameCode, decodeServerFrame } from '@wirehop/protocol';
 import WebSocket from 'ws';
 import { now } from './lib/clock.js';
-import { forkPinnedServer } from './lib/harness.js';
+import { exitWithParent, forkPinnedServer } from './lib/harness.js';
 import { encodePayload, payloadSeq, payloadTime } from './lib/payload.js';
 import { percentile } from './lib/stats.js';
+import { closeAll, connectMany } from './scenarios/common.js';
+import type { ClientEnv } from './scenarios/types.js';
 import { stackById } from './stacks/index.js';
+import type { BenchClient } from './stacks/types.js';
 
 type Kind = 'ws' | 'lean' | 'wirehop-ws' | 'wirehop-sse';
 const RATE = 50;
@@ -30,6 +32,7 @@ else await measure(process.argv[2] as Kind, Number(process.argv[3] ?? 500), Numb
  * event `b`); broadcasts `n` payloads (lib/payload.ts) at RATE a second when told.
  */
 async function serve(raw: boolean): Promise<void> {
+  exitWithParent();
   const server = stackById(raw ? 'ws' : 'wirehop').server();
   process.send!({ url: await server.start(0) });
   process.on('message', ({ n }: { n: number }) => {
@@ -46,8 +49,21 @@ async function serve(raw: boolean): Promise<void> {
   });
 }
 
+/** The hand-written reference client as a stack's client half (stacks/types.ts), receiving only. */
+function leanClient(): BenchClient {
+  return {
+    errors: 0,
+    connect: async (url) => {
+      let on: (data: string) => void = () => undefined;
+      const ws = await leanConnection(url, (data) => on(data));
+      return { send: () => undefined, onMessage: (l) => void (on = l), close: () => ws.terminate() };
+    },
+    dispose: async () => undefined,
+  };
+}
+
 /** The hand-written reference client: HELLO, SUBSCRIBE, then EVENT frames in order to `on`, acked within ACK_DELAY_MS. */
-function leanClient(url: string, on: (data: string) => void): Promise<WebSocket> {
+function leanConnection(url: string, on: (data: string) => void): Promise<WebSocket> {
   return new Promise((ready, fail) => {
     const ws = new WebSocket(url.replace(/^http/, 'ws') + '/ws', { perMessageDeflate: false });
     let last = 0;
@@ -88,29 +104,11 @@ async function measure(kind: Kind, clients: number, broadcasts: number): Promise
     if (!first.has(i)) first.set(i, latency);
     last.set(i, latency);
   };
-  const close: Array<() => void> = [];
-  for (let i = 0; i < clients; i += 50) {
-    await Promise.all(
-      Array.from({ length: Math.min(50, clients - i) }, async () => {
-        if (kind === 'ws') {
-          const ws = new WebSocket(url, { perMessageDeflate: false });
-          ws.on('message', (d) => on(d.toString()));
-          await new Promise((ok) => ws.once('open', ok));
-          close.push(() => ws.terminate());
-        } else if (kind === 'lean') {
-          const ws = await leanClient(url, on);
-          close.push(() => ws.terminate());
-        } else {
-          const client = createClient({ url, transports: [kind === 'wirehop-sse' ? 'sse' : 'websocket'], adaptive: false });
-          const channel = client.channel('bench');
-          channel.on('b', (d) => on(d as string));
-          await client.connect();
-          await channel.subscribe();
-          close.push(() => client.close());
-        }
-      }),
-    );
-  }
+  // The bench's own client halves, as the fan-out scenario opens them (`lean` is this file's).
+  const env: ClientEnv = { client: kind === 'lean' ? leanClient() : stackById(kind).client(), connections: [] };
+  const opened = await connectMany(env, { url, count: clients, concurrency: 50, timeoutMs: 60_000 });
+  if (opened.connected !== clients) throw new Error(`${opened.connected} of ${clients} connected (${opened.firstError})`);
+  for (const c of env.connections) c.onMessage(on);
   const phase = async (n: number) => {
     got = 0;
     first.clear();
@@ -126,7 +124,7 @@ async function measure(kind: Kind, clients: number, broadcasts: number): Promise
   };
   await phase(25); // warm-up
   console.log(kind, JSON.stringify(await phase(broadcasts)));
-  for (const c of close) c();
+  closeAll(env);
   server.kill();
   process.exit(0);
 }

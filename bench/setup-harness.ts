@@ -8,7 +8,7 @@
  * Usage: npx tsx bench/setup-harness.ts ws|wirehop-ws|wirehop [connections=1000]
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { forkPinnedServer } from './lib/harness.js';
+import { exitWithParent, forkPinnedServer } from './lib/harness.js';
 import { connectMany } from './scenarios/common.js';
 import type { ClientEnv } from './scenarios/types.js';
 import { stackById } from './stacks/index.js';
@@ -18,6 +18,7 @@ const CONCURRENCY = 50;
 const WARMUP = 100;
 
 if (process.argv[2] === 'serve') {
+  exitWithParent();
   const server = stackById(process.argv[3]!).server();
   process.send!({ url: await server.start(0) });
 } else await measure(process.argv[2]!, Number(process.argv[3] ?? 1000));

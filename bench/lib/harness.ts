@@ -16,3 +16,8 @@ export async function forkPinnedServer(module: URL, args: string[]): Promise<{ s
   const { url } = await new Promise<{ url: string }>((ok) => server.once('message', ok));
   return { server, url };
 }
+
+/** Called by the server half: it exits once the harness process is gone, even if that one failed. */
+export function exitWithParent(): void {
+  process.once('disconnect', () => process.exit(0));
+}
